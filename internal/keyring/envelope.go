@@ -73,8 +73,21 @@ func ParseHeader(env []byte) (Header, error) {
 	return h, nil
 }
 
-// Seal encrypts plaintext under a 32-byte key named keyID, bound to aad.
+// Seal encrypts plaintext under a 32-byte key named keyID, bound to aad,
+// with a fresh random nonce. Keep each key well under 2^32 seals (NIST SP
+// 800-38D); per-workspace and per-contact keys stay far below that.
 func Seal(key []byte, keyID uint32, plaintext []byte, aad AAD) ([]byte, error) {
+	var nonce [nonceLen]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return nil, fmt.Errorf("keyring: nonce: %w", err)
+	}
+	return sealWithNonce(key, keyID, nonce, plaintext, aad)
+}
+
+// sealWithNonce is Seal with a given nonce. Only Seal (random nonces) and
+// tests (fixed, reproducible envelopes) call it: reusing a nonce under one
+// key breaks GCM.
+func sealWithNonce(key []byte, keyID uint32, nonce [nonceLen]byte, plaintext []byte, aad AAD) ([]byte, error) {
 	aead, err := newGCM(key)
 	if err != nil {
 		return nil, err
@@ -82,14 +95,13 @@ func Seal(key []byte, keyID uint32, plaintext []byte, aad AAD) ([]byte, error) {
 	out := make([]byte, headerLen+nonceLen, Overhead+len(plaintext))
 	out[0], out[1] = Version1, AlgAES256GCM
 	binary.BigEndian.PutUint32(out[2:6], keyID)
-	if _, err := rand.Read(out[headerLen:]); err != nil {
-		return nil, fmt.Errorf("keyring: nonce: %w", err)
-	}
+	copy(out[headerLen:], nonce[:])
 	return aead.Seal(out, out[headerLen:], plaintext, aad.bytes(out[:headerLen])), nil
 }
 
 // Open decrypts an envelope. lookup returns the key for the envelope's key
-// ID (or ErrUnknownKey / ErrKeyDestroyed).
+// ID, or an error (such as ErrUnknownKey or ErrKeyDestroyed) that Open
+// returns as is. Every authentication failure is ErrDecrypt.
 func Open(lookup func(keyID uint32) ([]byte, error), env []byte, aad AAD) ([]byte, error) {
 	h, err := ParseHeader(env)
 	if err != nil {

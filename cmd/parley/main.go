@@ -1,0 +1,14 @@
+// Command parley serves Parley: the dashboard, the API and the webhooks, on
+// SQLite in ./data by default. Run `parley help` for the settings.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/parleyhq/parley/internal/app"
+)
+
+func main() {
+	os.Exit(app.Run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}

@@ -1,0 +1,226 @@
+package access
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/account"
+	"github.com/parleyhq/parley/internal/audit"
+	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/httpx"
+	"github.com/parleyhq/parley/internal/validate"
+)
+
+// Limits are the brute-force brakes on authentication (security.md §3.F).
+// Failed logins count per client address and per account; sign-ups count
+// per address; wrong second-factor codes count per account. A throttled
+// caller is refused even with the right password, and gets 429 with
+// Retry-After. No account is ever locked for good: limits are windows.
+type Limits struct {
+	LoginPerIP      *httpx.Limiter
+	LoginPerAccount *httpx.Limiter
+	SignupPerIP     *httpx.Limiter
+	TwoFactor       *httpx.Limiter
+}
+
+// DefaultLimits are the production values.
+func DefaultLimits(now func() time.Time) Limits {
+	return Limits{
+		LoginPerIP:      httpx.NewLimiter(20, 5*time.Minute, now),
+		LoginPerAccount: httpx.NewLimiter(10, 15*time.Minute, now),
+		SignupPerIP:     httpx.NewLimiter(10, 30*time.Minute, now),
+		TwoFactor:       httpx.NewLimiter(5, 5*time.Minute, now),
+	}
+}
+
+// Accounts is what the sign-in flows need of account.Service.
+type Accounts interface {
+	SignUp(ctx context.Context, in account.SignUp) (*account.User, error)
+	Authenticate(ctx context.Context, email, password, totpCode string) (*account.User, error)
+	GetByEmail(ctx context.Context, email string) (*account.User, error)
+	CreateSession(ctx context.Context, userID string) (string, *account.Session, error)
+	RevokeSession(ctx context.Context, sessionID string) error
+	IssueLoginTicket(userID string) string
+	RedeemLoginTicket(ctx context.Context, ticket, code string) (*account.User, error)
+}
+
+// Auth runs sign-up, sign-in and sign-out for both the API and the
+// dashboard, so the two cannot drift apart in their checks.
+type Auth struct {
+	Accounts Accounts
+	Guard    *Guard
+	Limits   Limits
+	DB       *db.DB
+	Now      func() time.Time
+}
+
+// Errors of the sign-in flows, with the stable codes the API documents.
+var (
+	ErrInvalidCredentials = httpx.Unauthorized("invalid_credentials", "The e-mail or password is not right.")
+	ErrTOTPRequired       = httpx.Unauthorized("totp_required", "Enter the 6-digit code from your authenticator app, or a recovery code.")
+	ErrTOTPInvalid        = httpx.Unauthorized("totp_invalid", "That code is not right, or was already used. Try the current code.")
+	errTicket             = httpx.Unauthorized("login_expired", "The sign-in took too long. Enter your e-mail and password again.")
+)
+
+func clientKey(r *http.Request) string {
+	if ip := httpx.ClientIP(r.Context()); ip.IsValid() {
+		return ip.String()
+	}
+	return "unknown"
+}
+
+// SignUp creates the user, signs them in and records it.
+func (a *Auth) SignUp(w http.ResponseWriter, r *http.Request, in account.SignUp) (*account.User, error) {
+	if ok, retry := a.Limits.SignupPerIP.Allow(clientKey(r)); !ok {
+		return nil, httpx.TooManyRequests(retry)
+	}
+	u, err := a.Accounts.SignUp(r.Context(), in)
+	if err != nil {
+		return nil, DomainError(err)
+	}
+	a.audit(r, u.ID, "auth.signup")
+	if err := a.startSession(w, r, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Login checks the password (and the second factor when given). When the
+// user has 2FA on and no code was given it returns ErrTOTPRequired together
+// with a short-lived ticket, so a form can ask for the code without keeping
+// the password.
+func (a *Auth) Login(w http.ResponseWriter, r *http.Request, email, password, code string) (u *account.User, ticket string, err error) {
+	ipKey, acctKey := clientKey(r), strings.ToLower(strings.TrimSpace(email))
+	if blocked, retry := a.Limits.LoginPerIP.Blocked(ipKey); blocked {
+		return nil, "", httpx.TooManyRequests(retry)
+	}
+	if blocked, retry := a.Limits.LoginPerAccount.Blocked(acctKey); blocked {
+		return nil, "", httpx.TooManyRequests(retry)
+	}
+	if code != "" {
+		if blocked, retry := a.Limits.TwoFactor.Blocked(acctKey); blocked {
+			return nil, "", httpx.TooManyRequests(retry)
+		}
+	}
+	u, err = a.Accounts.Authenticate(r.Context(), email, password, code)
+	switch {
+	case errors.Is(err, account.ErrTOTPRequired):
+		known, _ := a.Accounts.GetByEmail(r.Context(), email)
+		if known == nil {
+			return nil, "", ErrInvalidCredentials
+		}
+		return nil, a.Accounts.IssueLoginTicket(known.ID), ErrTOTPRequired
+	case errors.Is(err, account.ErrTOTPInvalid):
+		a.Limits.TwoFactor.Allow(acctKey)
+		a.failed(r, email, "auth.2fa_failed")
+		return nil, "", ErrTOTPInvalid
+	case errors.Is(err, account.ErrInvalidCredentials):
+		a.Limits.LoginPerIP.Allow(ipKey)
+		a.Limits.LoginPerAccount.Allow(acctKey)
+		a.failed(r, email, "auth.login_failed")
+		return nil, "", ErrInvalidCredentials
+	case err != nil:
+		return nil, "", DomainError(err)
+	}
+	a.Limits.LoginPerAccount.Reset(acctKey)
+	a.audit(r, u.ID, "auth.login")
+	return u, "", a.startSession(w, r, u)
+}
+
+// CompleteLogin finishes a two-step sign-in with the ticket from Login and
+// a TOTP or recovery code.
+func (a *Auth) CompleteLogin(w http.ResponseWriter, r *http.Request, ticket, code string) (*account.User, error) {
+	key := "ticket:" + ticket
+	if len(ticket) > 64 {
+		key = "ticket:" + ticket[len(ticket)-64:]
+	}
+	if blocked, retry := a.Limits.TwoFactor.Blocked(key); blocked {
+		return nil, httpx.TooManyRequests(retry)
+	}
+	u, err := a.Accounts.RedeemLoginTicket(r.Context(), ticket, code)
+	switch {
+	case errors.Is(err, account.ErrTOTPInvalid):
+		a.Limits.TwoFactor.Allow(key)
+		return nil, ErrTOTPInvalid
+	case errors.Is(err, account.ErrInvalidSession), errors.Is(err, account.ErrInvalidCredentials):
+		return nil, errTicket
+	case err != nil:
+		return nil, DomainError(err)
+	}
+	a.audit(r, u.ID, "auth.login")
+	return u, a.startSession(w, r, u)
+}
+
+// Logout revokes the caller's session server-side and clears the cookie, so
+// a copy of the old cookie no longer works.
+func (a *Auth) Logout(w http.ResponseWriter, r *http.Request) error {
+	p := PrincipalFrom(r.Context())
+	if p == nil || p.Session == nil {
+		a.Guard.ClearSessionCookie(w)
+		return nil
+	}
+	if err := a.Accounts.RevokeSession(r.Context(), p.Session.ID); err != nil {
+		return httpx.Internal(err)
+	}
+	a.Guard.ClearSessionCookie(w)
+	a.audit(r, p.User.ID, "auth.logout")
+	return nil
+}
+
+func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u *account.User) error {
+	token, _, err := a.Accounts.CreateSession(r.Context(), u.ID)
+	if err != nil {
+		return httpx.Internal(err)
+	}
+	a.Guard.SetSessionCookie(w, token)
+	return nil
+}
+
+// audit records an account-level event; a failure to write it is logged,
+// not shown to the person signing in.
+func (a *Auth) audit(r *http.Request, userID, action string) {
+	act := Actor(r)
+	act.UserID = userID
+	if err := audit.Record(r.Context(), a.DB.W, a.Now(), "", act, action, "user", userID, nil); err != nil && a.Guard.Log != nil {
+		a.Guard.Log.ErrorContext(r.Context(), "audit write failed", "action", action, "err", err)
+	}
+}
+
+// failed audits a failed attempt against a known account (unknown e-mails
+// are not recorded: that would store addresses of people who never signed up).
+func (a *Auth) failed(r *http.Request, email, action string) {
+	if u, err := a.Accounts.GetByEmail(r.Context(), email); err == nil && u != nil {
+		a.audit(r, u.ID, action)
+	}
+}
+
+// DomainError maps errors from the domain packages to HTTP errors:
+// validation to 422 naming the field, not-found to 404, conflicts to 409.
+func DomainError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var he *httpx.Error
+	if errors.As(err, &he) {
+		return he
+	}
+	if v, ok := validate.As(err); ok {
+		return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "invalid_" + v.Field, Field: v.Field, Message: v.Message}
+	}
+	if e := accountError(err); e != nil {
+		return e
+	}
+	if e := workspaceError(err); e != nil {
+		return e
+	}
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		return httpx.NotFound("item")
+	case errors.Is(err, db.ErrConflict):
+		return httpx.Conflict("conflict", "That clashes with something that already exists.")
+	}
+	return httpx.Internal(err)
+}

@@ -1,0 +1,84 @@
+package access
+
+import (
+	"net/http"
+
+	"github.com/parleyhq/parley/internal/httpx"
+	"github.com/parleyhq/parley/internal/workspace"
+)
+
+// Policy declares who may call a route.
+type Policy struct {
+	public     bool
+	signedIn   bool
+	minRole    workspace.Role // set for routes under /workspaces/{workspace_id}
+	apiKeys    bool           // API keys may call (only workspace routes)
+	readOnlyOK bool           // a write that stays allowed when the trial has expired
+}
+
+// Public routes need no caller (sign-up, login, health, webhooks).
+func Public() Policy { return Policy{public: true} }
+
+// SignedIn routes need a dashboard session; API keys are refused because
+// they belong to a workspace, not a person.
+func SignedIn() Policy { return Policy{signedIn: true} }
+
+// Member routes live under {workspace_id} and need a member of that
+// workspace with at least role min, or an API key of that workspace whose
+// role is at least min.
+func Member(min workspace.Role) Policy {
+	return Policy{signedIn: true, minRole: min, apiKeys: true}
+}
+
+// SessionOnly refuses API keys on a member route (managing API keys, say).
+func (p Policy) SessionOnly() Policy { p.apiKeys = false; return p }
+
+// AllowedWhenReadOnly lets a write through after the trial expired (for
+// example leaving the workspace or deleting it: nothing is ever held hostage).
+func (p Policy) AllowedWhenReadOnly() Policy { p.readOnlyOK = true; return p }
+
+// IsZero reports an undeclared policy; the route-table tests fail on it.
+func (p Policy) IsZero() bool { return p == Policy{} }
+
+// IsPublic reports whether anyone may call.
+func (p Policy) IsPublic() bool { return p.public }
+
+// MinRole returns the least role a member route needs ("" otherwise).
+func (p Policy) MinRole() workspace.Role { return p.minRole }
+
+// AllowsAPIKeys reports whether API keys may call.
+func (p Policy) AllowsAPIKeys() bool { return p.apiKeys }
+
+// String describes the policy, for the route inventory and docs.
+func (p Policy) String() string {
+	switch {
+	case p.public:
+		return "public"
+	case p.minRole != "":
+		s := "member:" + string(p.minRole)
+		if !p.apiKeys {
+			s += " (session only)"
+		}
+		return s
+	case p.signedIn:
+		return "signed-in"
+	}
+	return "UNDECLARED"
+}
+
+// Route is one endpoint of a surface with its declared access policy.
+type Route struct {
+	Method  string // GET, POST, …
+	Pattern string // a net/http ServeMux path pattern, e.g. /api/v1/workspaces/{workspace_id}/members
+	Policy  Policy
+	Handler httpx.HandlerFunc
+}
+
+// Unsafe reports whether the route's method may change state.
+func (r Route) Unsafe() bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}

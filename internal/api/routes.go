@@ -1,0 +1,103 @@
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/access"
+	"github.com/parleyhq/parley/internal/account"
+	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/httpx"
+	"github.com/parleyhq/parley/internal/workspace"
+)
+
+// API holds what the handlers need.
+type API struct {
+	Accounts   *account.Service
+	Workspaces *workspace.Service
+	Auth       *access.Auth
+	Guard      *access.Guard
+	DB         *db.DB
+	Now        func() time.Time
+	Log        *slog.Logger
+	// BaseURL is the public URL, for links in responses.
+	BaseURL string
+}
+
+// Routes is the whole JSON API surface with each route's access policy.
+func (a *API) Routes() []access.Route {
+	var (
+		public   = access.Public()
+		signedIn = access.SignedIn()
+		viewer   = access.Member(workspace.RoleViewer)
+		admin    = access.Member(workspace.RoleAdmin)
+	)
+	const ws = "/api/v1/workspaces/{workspace_id}"
+	return []access.Route{
+		route("POST", "/api/v1/auth/signup", public, a.signup),
+		route("POST", "/api/v1/auth/login", public, a.login),
+		route("POST", "/api/v1/auth/login/2fa", public, a.loginSecondFactor),
+		route("POST", "/api/v1/auth/logout", public, a.logout),
+
+		route("GET", "/api/v1/me", signedIn, a.me),
+		route("POST", "/api/v1/me/password", signedIn, a.changePassword),
+		route("POST", "/api/v1/me/2fa/setup", signedIn, a.beginTOTP),
+		route("POST", "/api/v1/me/2fa/enable", signedIn, a.enableTOTP),
+		route("POST", "/api/v1/me/2fa/disable", signedIn, a.disableTOTP),
+		route("POST", "/api/v1/me/2fa/recovery-codes", signedIn, a.regenerateRecoveryCodes),
+		route("GET", "/api/v1/me/audit-log", signedIn, a.myAuditLog),
+
+		route("GET", "/api/v1/workspaces", signedIn, a.listWorkspaces),
+		route("POST", "/api/v1/workspaces", signedIn, a.createWorkspace),
+		route("GET", "/api/v1/invitations/{token}", public, a.showInvitation),
+		route("POST", "/api/v1/invitations/{token}/accept", signedIn, a.acceptInvitation),
+
+		route("GET", ws, viewer, a.getWorkspace),
+		route("PATCH", ws, admin, a.renameWorkspace),
+		route("GET", ws+"/members", viewer, a.listMembers),
+		route("PATCH", ws+"/members/{user_id}", admin.SessionOnly(), a.changeRole),
+		route("DELETE", ws+"/members/{user_id}", admin.SessionOnly(), a.removeMember),
+		route("DELETE", ws+"/membership", viewer.SessionOnly().AllowedWhenReadOnly(), a.leave),
+		route("GET", ws+"/invitations", admin, a.listInvitations),
+		route("POST", ws+"/invitations", admin.SessionOnly(), a.invite),
+		route("DELETE", ws+"/invitations/{invitation_id}", admin.SessionOnly(), a.revokeInvitation),
+		route("GET", ws+"/api-keys", admin.SessionOnly(), a.listAPIKeys),
+		route("POST", ws+"/api-keys", admin.SessionOnly(), a.createAPIKey),
+		route("DELETE", ws+"/api-keys/{key_id}", admin.SessionOnly().AllowedWhenReadOnly(), a.revokeAPIKey),
+		route("GET", ws+"/audit-log", admin, a.workspaceAuditLog),
+	}
+}
+
+// route keeps the table above to one line per endpoint.
+func route(method, pattern string, p access.Policy, h httpx.HandlerFunc) access.Route {
+	return access.Route{Method: method, Pattern: pattern, Policy: p, Handler: h}
+}
+
+// WriteError renders an API error as {"error":{…}}.
+func WriteError(w http.ResponseWriter, r *http.Request, e *httpx.Error) { httpx.WriteError(w, r, e) }
+
+// Mount registers every route on mux behind the guard, plus a JSON 404 for
+// unknown /api/ paths.
+func (a *API) Mount(mux *http.ServeMux) {
+	for _, rt := range a.Routes() {
+		mux.Handle(rt.Method+" "+rt.Pattern, a.Guard.Handler(rt, WriteError))
+	}
+	mux.Handle("/api/", httpx.Serve(a.Log, WriteError, func(w http.ResponseWriter, r *http.Request) error {
+		// A known path with another method is 405 with Allow, not 404.
+		var allow []string
+		for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "/api/" && pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return &httpx.Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: r.Method + " is not allowed here; use " + strings.Join(allow, " or ") + "."}
+		}
+		return &httpx.Error{Status: http.StatusNotFound, Code: "no_such_route", Message: "There is no API endpoint " + r.Method + " " + r.URL.Path + "."}
+	}))
+}

@@ -1,0 +1,153 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/parleyhq/parley/internal/access"
+	"github.com/parleyhq/parley/internal/account"
+	"github.com/parleyhq/parley/internal/api"
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/httpx"
+	"github.com/parleyhq/parley/internal/job"
+	"github.com/parleyhq/parley/internal/keyring"
+	"github.com/parleyhq/parley/internal/workspace"
+)
+
+// Options are the parts a test may substitute. Zero values mean the real
+// thing.
+type Options struct {
+	Log *slog.Logger
+	// Now is the clock every service uses.
+	Now func() time.Time
+	// DB is an already opened (and migrated) database; New opens the
+	// configured one when nil, and then owns it.
+	DB *db.DB
+	// Limits overrides the authentication rate limits.
+	Limits *access.Limits
+}
+
+// App is one running Parley process.
+type App struct {
+	Config     *config.Config
+	Log        *slog.Logger
+	Now        func() time.Time
+	DB         *db.DB
+	Master     *keyring.Master
+	Keyring    *keyring.Keyring
+	Accounts   *account.Service
+	Workspaces *workspace.Service
+	Jobs       *job.Queue
+	Guard      *access.Guard
+	Auth       *access.Auth
+	API        *api.API
+	Metrics    *Metrics
+	// Handler is the whole HTTP surface with its middleware.
+	Handler http.Handler
+
+	ownDB bool
+}
+
+// New wires a Parley from cfg: it opens and migrates the database, loads
+// the master key and builds every service and the HTTP handler. It starts
+// nothing; call Start.
+func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
+	a := &App{Config: cfg, Log: opt.Log, Now: opt.Now, DB: opt.DB}
+	if a.Log == nil {
+		a.Log = slog.New(slog.DiscardHandler)
+	}
+	if a.Now == nil {
+		a.Now = func() time.Time { return time.Now().UTC() }
+	}
+	m, created, err := keyring.LoadMaster(cfg.MasterKey, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		a.Log.Warn("generated a new master key; back it up: without it nothing sealed can be read", "file", cfg.DataDir+"/"+keyring.MasterKeyFile)
+	}
+	a.Master = m
+	if a.DB == nil {
+		if a.DB, err = openDB(ctx, cfg); err != nil {
+			return nil, err
+		}
+		a.ownDB = true
+		n, err := a.DB.Migrate(ctx)
+		if err != nil {
+			a.DB.Close()
+			return nil, err
+		}
+		if n > 0 {
+			a.Log.Info("database migrated", "migrations", n, "dialect", a.DB.Dialect)
+		}
+	}
+
+	a.Keyring = keyring.New(a.DB, m, keyring.Options{Now: a.Now})
+	a.Accounts = account.NewService(a.DB, m, account.Options{Now: a.Now, BcryptCost: cfg.BcryptCost, SessionTTL: cfg.SessionTTL, Issuer: cfg.BaseURL.String()})
+	a.Workspaces = workspace.NewService(a.DB, a.Keyring, workspace.Options{Now: a.Now, TrialDays: cfg.TrialDays})
+	a.Jobs = job.New(a.DB, job.Options{Workers: cfg.Workers, Now: a.Now, Log: a.Log})
+	a.Guard = &access.Guard{Sessions: a.Accounts, Workspaces: a.Workspaces, Now: a.Now, Secure: cfg.Secure(), SessionTTL: cfg.SessionTTL, Log: a.Log}
+	limits := access.DefaultLimits(a.Now)
+	if opt.Limits != nil {
+		limits = *opt.Limits
+	}
+	a.Auth = &access.Auth{Accounts: a.Accounts, Guard: a.Guard, Limits: limits, DB: a.DB, Now: a.Now}
+	a.API = &api.API{Accounts: a.Accounts, Workspaces: a.Workspaces, Auth: a.Auth, Guard: a.Guard, DB: a.DB, Now: a.Now, Log: a.Log, BaseURL: cfg.BaseURL.String()}
+	a.Metrics = newMetrics(a)
+	a.Handler = a.routes()
+	return a, nil
+}
+
+func openDB(ctx context.Context, cfg *config.Config) (*db.DB, error) {
+	d, err := db.Open(ctx, cfg.DatabaseURL, cfg.DataDir, db.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open database (PARLEY_DATABASE_URL / PARLEY_DATA_DIR): %w", err)
+	}
+	return d, nil
+}
+
+// Start starts the background work: the job workers and periodic tasks.
+func (a *App) Start(ctx context.Context) error {
+	return a.Jobs.Start(ctx)
+}
+
+// Close drains the job workers under ctx's deadline (unfinished jobs stay
+// in the table and run after the next start) and closes the database.
+func (a *App) Close(ctx context.Context) error {
+	errs := []error{a.Jobs.Stop(ctx)}
+	if a.ownDB {
+		errs = append(errs, a.DB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// routes assembles every surface behind the shared middleware. Order
+// matters: the request ID and client address come first so every later
+// log line and audit entry carries them; panics are caught inside the
+// access log so they are counted as 500s.
+func (a *App) routes() http.Handler {
+	mux := http.NewServeMux()
+	a.API.Mount(mux)
+	for _, rt := range a.systemRoutes() {
+		mux.Handle(rt.Method+" "+rt.Pattern, a.Guard.Handler(rt, httpx.WriteError))
+	}
+	csrf := http.NewCrossOriginProtection()
+	protected := csrf.Handler(mux)
+	return httpx.Chain(protected,
+		httpx.RequestIDs,
+		httpx.RealIP(a.Config.TrustedProxies),
+		httpx.AccessLog(a.Log, a.Metrics.observeHTTP),
+		httpx.Recover(a.Log, httpx.WriteError),
+		httpx.SecurityHeaders(a.Config.Secure()),
+	)
+}
+
+// Routes lists every route of every surface, for the inventory tests.
+func (a *App) Routes() []access.Route {
+	return append(a.API.Routes(), a.systemRoutes()...)
+}

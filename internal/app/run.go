@@ -1,0 +1,148 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/parleyhq/parley/internal/config"
+)
+
+// Version is set at build time with -ldflags "-X …/app.Version=…".
+var Version = "dev"
+
+const usage = `Parley — conversations, automation and CRM for Messenger, Instagram, WhatsApp and web chat.
+
+Usage:
+  parley [serve] [flags]   serve the dashboard, API and webhooks (the default)
+  parley migrate [flags]   apply database migrations and exit
+  parley version           print the version
+  parley help              show this help and the settings
+
+Every setting is an environment variable or a flag of the same name
+(PARLEY_BASE_URL or -base-url):
+`
+
+// Run is the program: it parses args (without the program name), runs the
+// command and returns the process exit code.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "version":
+		fmt.Fprintln(stdout, "parley", Version)
+		return 0
+	case "help", "-h", "--help":
+		printHelp(stdout)
+		return 0
+	case "serve", "migrate":
+	default:
+		fmt.Fprintf(stderr, "parley: unknown command %q\n\n", cmd)
+		printHelp(stderr)
+		return 2
+	}
+	cfg, err := config.Load(args, getenv, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "parley:", err)
+		return 2
+	}
+	log := NewLogger(cfg, stderr)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if cmd == "migrate" {
+		return migrate(ctx, cfg, log, stdout)
+	}
+	if err := serve(ctx, cfg, log, stdout); err != nil {
+		log.Error("parley stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, usage)
+	for _, d := range config.Docs() {
+		def := d.Default
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(w, "  %-26s %s (default %s)\n", d.Env, d.Help, def)
+	}
+}
+
+func migrate(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) int {
+	d, err := openDB(ctx, cfg)
+	if err != nil {
+		log.Error("open database", "err", err)
+		return 1
+	}
+	defer d.Close()
+	n, err := d.Migrate(ctx)
+	if err != nil {
+		log.Error("migrate", "err", err)
+		return 1
+	}
+	cur, _, _ := d.MigrationStatus(ctx)
+	fmt.Fprintf(stdout, "applied %d migrations; database at version %d\n", n, cur)
+	return 0
+}
+
+// serve runs Parley until ctx ends, then drains.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
+	a, err := New(ctx, cfg, Options{Log: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		a.Close(context.Background())
+		return fmt.Errorf("listen on %s (PARLEY_ADDR): %w", cfg.Addr, err)
+	}
+	if err := a.Start(ctx); err != nil {
+		ln.Close()
+		a.Close(context.Background())
+		return err
+	}
+	srv := a.HTTPServer()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "Parley %s is running at %s (database: %s)\n", Version, cfg.BaseURL, a.DB.Dialect)
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			a.Close(context.Background())
+			return fmt.Errorf("http server: %w", err)
+		}
+	}
+	log.Info("stopping: draining requests and jobs", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	shutdownErr := srv.Shutdown(sctx)
+	closeErr := a.Close(sctx)
+	return errors.Join(shutdownErr, closeErr)
+}
+
+// HTTPServer returns a server with every timeout set, so slow clients
+// cannot hold connections open (security.md D-6).
+func (a *App) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      0, // server-sent events stream; handlers bound their own work
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+}

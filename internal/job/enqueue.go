@@ -1,0 +1,175 @@
+package job
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/parleyhq/parley/internal/db"
+)
+
+// enqueueOpts collects EnqueueOptions.
+type enqueueOpts struct {
+	key    string
+	unique string
+	runAt  time.Time
+	delay  time.Duration
+}
+
+// EnqueueOption adjusts one Enqueue.
+type EnqueueOption func(*enqueueOpts)
+
+// Key sets the ordering key: jobs with the same key run one at a time, in
+// the order they were enqueued (all work for one conversation, say). A job
+// waits while any earlier job with its key is pending — including one
+// waiting for a retry or for a future RunAt — or running; dead jobs do not
+// hold their key. So do not give a job scheduled far ahead the key of
+// urgent work.
+//
+// On PostgreSQL, Enqueue takes a transaction-scoped advisory lock on the
+// key, so that for one key the order of ids is the order of commits: a
+// transaction that enqueues for a key makes others enqueueing for the same
+// key wait until it ends. Keep such transactions short, and enqueue for
+// several keys in a consistent order.
+func Key(k string) EnqueueOption { return func(o *enqueueOpts) { o.key = k } }
+
+// Unique makes the enqueue idempotent: if a pending or running job with this
+// unique key exists, Enqueue adds nothing and returns that job's ID. Finished
+// jobs are deleted and dead ones do not count, so a later Enqueue with the
+// same key creates a new job.
+func Unique(k string) EnqueueOption { return func(o *enqueueOpts) { o.unique = k } }
+
+// RunAt makes the job runnable no sooner than t.
+func RunAt(t time.Time) EnqueueOption { return func(o *enqueueOpts) { o.runAt = t } }
+
+// Delay makes the job runnable no sooner than d from now.
+func Delay(d time.Duration) EnqueueOption { return func(o *enqueueOpts) { o.delay = d } }
+
+// Enqueue adds a job of the given kind and returns its ID. Pass the
+// transaction that makes the change the job is about, so that the job
+// exists exactly when the change does; nil means the queue's own database,
+// outside any transaction.
+//
+// payload is stored as-is when it is []byte or json.RawMessage, and as its
+// JSON encoding otherwise.
+//
+// Outside a transaction Enqueue wakes this process's workers at once. Inside
+// one the job is invisible until commit, so call Notify after committing
+// (otherwise the job waits for the next poll).
+func (q *Queue) Enqueue(ctx context.Context, idb bun.IDB, kind string, payload any, opts ...EnqueueOption) (int64, error) {
+	if kind == "" {
+		return 0, errors.New("job: enqueue: empty kind")
+	}
+	var o enqueueOpts
+	for _, opt := range opts {
+		opt(&o)
+	}
+	body, err := encodePayload(payload)
+	if err != nil {
+		return 0, fmt.Errorf("job: enqueue %s: %w", kind, err)
+	}
+	if idb == nil {
+		idb = q.d.W
+	}
+	now := q.now()
+	runAt := now
+	if !o.runAt.IsZero() {
+		runAt = o.runAt.UTC().Truncate(time.Microsecond)
+	}
+	if o.delay > 0 {
+		runAt = runAt.Add(o.delay)
+	}
+	id, err := q.insert(ctx, idb, newRow{kind: kind, payload: body, key: o.key, unique: o.unique, runAt: runAt, now: now})
+	if err != nil {
+		return 0, fmt.Errorf("job: enqueue %s: %w", kind, err)
+	}
+	if _, inTx := idb.(bun.Tx); !inTx {
+		q.Notify()
+	}
+	return id, nil
+}
+
+func encodePayload(p any) ([]byte, error) {
+	switch v := p.(type) {
+	case []byte:
+		if v == nil {
+			return []byte{}, nil
+		}
+		return v, nil
+	case json.RawMessage:
+		if v == nil {
+			return []byte{}, nil
+		}
+		return v, nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("encode payload: %w", err)
+	}
+	return b, nil
+}
+
+// newRow is a job about to be inserted.
+type newRow struct {
+	kind, key, unique string
+	payload           []byte
+	runAt, now        time.Time
+}
+
+// insert adds r and returns its ID, or the ID of the unfinished job that
+// already holds r.unique.
+func (q *Queue) insert(ctx context.Context, idb bun.IDB, r newRow) (int64, error) {
+	key, unique := nullable(r.key), nullable(r.unique)
+	// A dedupe can race with the holder finishing (and being deleted)
+	// between our INSERT and SELECT; then insert again.
+	for range 3 {
+		var id int64
+		var err error
+		if q.d.Dialect == db.Postgres && key != nil {
+			// The advisory lock lives until the enclosing transaction ends,
+			// so a second transaction enqueueing for the same key gets a
+			// higher id only after ours has committed (or rolled back).
+			err = idb.NewRaw(`INSERT INTO jobs (kind, payload, ordering_key, unique_key, state, attempts, run_at, created_at, updated_at)
+				SELECT ?, ?, ?, ?, 'pending', 0, ?, ?, ? FROM (SELECT pg_advisory_xact_lock(?, hashtext(?))) AS l
+				ON CONFLICT DO NOTHING RETURNING id`,
+				r.kind, r.payload, key, unique, r.runAt, r.now, r.now, advisoryNamespace, r.key).Scan(ctx, &id)
+		} else {
+			err = idb.NewRaw(`INSERT INTO jobs (kind, payload, ordering_key, unique_key, state, attempts, run_at, created_at, updated_at)
+				VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+				ON CONFLICT DO NOTHING RETURNING id`,
+				r.kind, r.payload, key, unique, r.runAt, r.now, r.now).Scan(ctx, &id)
+		}
+		if err == nil {
+			return id, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) || unique == nil {
+			return 0, err
+		}
+		// ON CONFLICT DO NOTHING returned no row: the unique key is taken.
+		err = idb.NewRaw(`SELECT id FROM jobs WHERE unique_key = ? AND state <> 'dead'`, r.unique).Scan(ctx, &id)
+		if err == nil {
+			return id, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, err
+		}
+	}
+	return 0, errors.New("unique key kept changing hands")
+}
+
+// advisoryNamespace is the first half of the two-integer advisory lock key
+// taken per ordering key on PostgreSQL ("jobs" in ASCII). Two-integer keys
+// live apart from the single-bigint keys goose's migration lock uses.
+const advisoryNamespace = 0x6a6f6273
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

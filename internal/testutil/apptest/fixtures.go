@@ -1,0 +1,57 @@
+package apptest
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+)
+
+var seq atomic.Int64
+
+// Password is the password every fixture user has.
+const Password = "correct horse battery staple"
+
+// User is a signed-in fixture user with its own client.
+type User struct {
+	ID, Email string
+	*Client
+}
+
+// SignUp creates a user through the API and returns it signed in.
+func (a *App) SignUp(t testing.TB, name string) *User {
+	t.Helper()
+	c := a.Client(t)
+	email := fmt.Sprintf("%s-%d@example.com", name, seq.Add(1))
+	res := c.Do("POST", "/api/v1/auth/signup", map[string]any{"email": email, "password": Password, "name": name, "age_confirmed": true}).Must(t, 201)
+	var out struct {
+		User struct{ ID string } `json:"user"`
+	}
+	res.JSON(t, &out)
+	return &User{ID: out.User.ID, Email: email, Client: c}
+}
+
+// CreateWorkspace creates a workspace owned by u and returns its ID.
+func (u *User) CreateWorkspace(t testing.TB, name string) string {
+	t.Helper()
+	var out struct{ ID string }
+	u.Do("POST", "/api/v1/workspaces", map[string]string{"name": name}).Must(t, 201).JSON(t, &out)
+	return out.ID
+}
+
+// Join invites u into workspace ws as role (by owner) and accepts.
+func (a *App) Join(t testing.TB, owner *User, ws string, u *User, role string) {
+	t.Helper()
+	var inv struct{ Link string }
+	owner.Do("POST", "/api/v1/workspaces/"+ws+"/invitations", map[string]string{"email": u.Email, "role": role}).Must(t, 201).JSON(t, &inv)
+	token := inv.Link[len(inv.Link)-len(tokenOf(inv.Link)):]
+	u.Do("POST", "/api/v1/invitations/"+token+"/accept", nil).Must(t, 200)
+}
+
+func tokenOf(link string) string {
+	for i := len(link) - 1; i >= 0; i-- {
+		if link[i] == '/' {
+			return link[i+1:]
+		}
+	}
+	return link
+}

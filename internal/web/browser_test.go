@@ -1,0 +1,105 @@
+package web_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/parleyhq/parley/internal/testutil/browser"
+	"github.com/parleyhq/parley/internal/testutil/dbtest"
+)
+
+// fill types into the inputs of a form, by CSS selector, and submits it
+// with its submit button.
+func fill(t *testing.T, ctx context.Context, form string, values map[string]string) {
+	t.Helper()
+	var steps []chromedp.Action[chromedp.Void]
+	for sel, v := range values {
+		steps = append(steps, chromedp.SendKeys(chromedp.CSS(form+" "+sel), v, chromedp.NodeVisible))
+	}
+	steps = append(steps, chromedp.Click(chromedp.CSS(form+` button[type="submit"]`), chromedp.NodeVisible))
+	browser.Do(t, ctx, steps...)
+}
+
+// text returns the visible text of the first element matching sel, once
+// it is visible.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	return browser.Run(t, ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
+// The whole first visit in a real browser, with the strict CSP on (a
+// blocked inline script or style fails the test through the harness):
+// sign up, create a workspace, see its home, sign out, sign in, see it
+// again. Screenshots land in testdata/output/ for people to look at.
+func TestBrowserFirstVisit(t *testing.T) {
+	s := start(t, dbtest.SQLite(t))
+	ctx := browser.New(t)
+	addr := email("rita")
+
+	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/signup"), chromedp.WaitVisible(chromedp.CSS(`form[action="/signup"]`)))
+	browser.Screenshot(t, ctx, "signup")
+	browser.Do(t, ctx, chromedp.Click(chromedp.CSS("#age_confirmed"), chromedp.NodeVisible))
+	fill(t, ctx, `form[action="/signup"]`, map[string]string{"#email": addr, "#password": password, "#name": "Rita"})
+
+	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`form[action="/workspaces/new"]`)))
+	if h := text(t, ctx, "h1"); h != "Welcome to Parley, Rita!" {
+		t.Errorf("after sign-up the heading is %q", h)
+	}
+	fill(t, ctx, `form[action="/workspaces/new"]`, map[string]string{"#name": "Sunrise Bakery"})
+
+	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS(".steps")))
+	if got := text(t, ctx, ".switcher-current"); got != "Sunrise Bakery" {
+		t.Errorf("switcher shows %q, want the new workspace", got)
+	}
+	if got := text(t, ctx, ".banner"); !strings.Contains(got, "14 days left") {
+		t.Errorf("trial banner says %q", got)
+	}
+	browser.Screenshot(t, ctx, "home")
+
+	browser.Do(t, ctx,
+		chromedp.Click(chromedp.CSS(`.sidebar a[href$="/settings/team"]`), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS("#invite-email")),
+	)
+	if got := text(t, ctx, ".list-main strong"); !strings.Contains(got, "Rita") {
+		t.Errorf("team lists %q, want Rita", got)
+	}
+	browser.Screenshot(t, ctx, "team")
+
+	browser.Do(t, ctx,
+		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/login"]`)),
+	)
+	fill(t, ctx, `form[action="/login"]`, map[string]string{"#email": addr, "#password": password})
+	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS(".steps")))
+	if got := text(t, ctx, ".switcher-current"); got != "Sunrise Bakery" {
+		t.Errorf("after signing in again the switcher shows %q", got)
+	}
+}
+
+// On a phone the sidebar folds behind the Menu button.
+func TestBrowserPhone(t *testing.T) {
+	s := start(t, dbtest.SQLite(t))
+	c, addr := s.signUp(t, "Sam")
+	c.createWorkspace("Sam's Salon")
+
+	ctx := browser.New(t, browser.Phone())
+	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/login"), chromedp.WaitVisible(chromedp.CSS(`form[action="/login"]`)))
+	fill(t, ctx, `form[action="/login"]`, map[string]string{"#email": addr, "#password": password})
+	browser.Do(t, ctx,
+		chromedp.WaitVisible(chromedp.CSS(".steps")),
+		chromedp.WaitNotVisible(chromedp.CSS("#sidebar")),
+	)
+	browser.Screenshot(t, ctx, "home-phone")
+
+	browser.Do(t, ctx,
+		chromedp.Click(chromedp.CSS(".menu-button"), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS(`#sidebar a[href$="/settings/team"]`)),
+	)
+	browser.Screenshot(t, ctx, "home-phone-menu")
+	if got := browser.Run(t, ctx, chromedp.AttributeValue(chromedp.CSS(".menu-button"), "aria-expanded")); got.Value != "true" {
+		t.Errorf("menu button aria-expanded = %q after opening", got.Value)
+	}
+}

@@ -1,0 +1,20 @@
+// Package web is the dashboard: server-rendered html/template pages for
+// signing up and in, workspaces and their settings (team, API keys), the
+// account's security, invitations, and friendly error pages. Templates and
+// static assets are embedded, so the binary serves everything itself (no
+// third-party requests, promise P-38); htmx 2 (vendored under
+// static/vendor) boosts links and forms, and every page also works with
+// plain form posts.
+//
+// The Content-Security-Policy allows only Parley's own scripts and
+// stylesheets, so templates hold no inline script, no style attribute and
+// no style block: behaviour lives in static/app.js, looks in static/app.css.
+//
+// The dashboard owns no rules of its own: every decision is the services'
+// (account, workspace) or the access layer's (who may call what, rate
+// limits, sign-in flows). Each route declares its access.Policy in
+// Routes(); the route-table test fails on one that does not.
+//
+// web imports access, account, workspace, audit, httpx, validate and db; it
+// must not import api or app.
+package web

@@ -1,0 +1,97 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/parleyhq/parley/internal/access"
+	"github.com/parleyhq/parley/internal/account"
+	"github.com/parleyhq/parley/internal/httpx"
+)
+
+// errorView is the error page's content.
+type errorView struct {
+	Status    int
+	Heading   string
+	Message   string
+	RequestID string
+	// Back is where the page's main button leads.
+	Back, BackLabel string
+}
+
+// writeError renders e as a friendly page. A caller who is not signed in
+// (or whose session ended) is sent to the sign-in page instead, with a way
+// back to where they were going.
+func (d *Dashboard) writeError(w http.ResponseWriter, r *http.Request, e *httpx.Error) {
+	if e.Status == http.StatusUnauthorized {
+		to := "/login"
+		if r.Method == http.MethodGet && r.URL.Path != "/" {
+			to += "?next=" + url.QueryEscape(r.URL.RequestURI())
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(e.RetryAfter))
+	}
+	v := errorView{Status: e.Status, Message: e.Message, Back: "/", BackLabel: "Go to your dashboard"}
+	switch e.Status {
+	case http.StatusNotFound:
+		v.Heading = "We can't find that page"
+		v.Message = "The link may be old, or the page may belong to a workspace you are not a member of."
+	case http.StatusForbidden:
+		v.Heading = "You don't have access to this"
+	case http.StatusPaymentRequired:
+		v.Heading = "This workspace is read-only"
+		if id := r.PathValue("workspace_id"); id != "" {
+			v.Back, v.BackLabel = "/w/"+id, "Back to the workspace"
+		}
+	case http.StatusTooManyRequests:
+		v.Heading = "Too many attempts"
+		v.Message = fmt.Sprintf("Too many attempts, try again in %d seconds.", max(e.RetryAfter, 1))
+	case http.StatusGone:
+		v.Heading = "This link can't be used any more"
+	default:
+		if e.Status >= 500 {
+			v.Heading = "Something went wrong on our side"
+			v.Message = "It has been logged. Please try again in a moment; if it keeps happening, send the reference below to your administrator."
+			v.RequestID = httpx.RequestID(r.Context())
+		} else {
+			v.Heading = "That didn't work"
+		}
+	}
+	p := &page{Title: v.Heading, Data: v}
+	if err := d.render(w, e.Status, "error", p); err != nil {
+		// The error page itself failed: fall back to plain text.
+		d.Log.ErrorContext(r.Context(), "render error page", "err", err)
+		http.Error(w, strings.TrimSpace(v.Heading+". "+v.Message), e.Status)
+	}
+}
+
+// domainError maps a service error to an *httpx.Error through the access
+// layer's mapping (shared with the JSON API), after the two-factor errors
+// that mapping does not know yet.
+// TODO(lead): move these cases into access.DomainError so the API answers
+// them as 4xx too, then drop this function.
+func domainError(err error) error {
+	switch {
+	case errors.Is(err, account.ErrTOTPInvalid):
+		return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "totp_invalid", Field: "code",
+			Message: "That code is not right. Enter the current 6-digit code from your app."}
+	case errors.Is(err, account.ErrTOTPNotPending):
+		return httpx.Conflict("totp_not_pending", "Start the two-factor setup again: the earlier one was replaced or has ended.")
+	case errors.Is(err, account.ErrTOTPAlreadyEnabled):
+		return httpx.Conflict("totp_enabled", "Two-factor authentication is already on. Turn it off first to use a new device.")
+	case errors.Is(err, account.ErrTOTPNotEnabled):
+		return httpx.Conflict("totp_not_enabled", "Two-factor authentication is off.")
+	case errors.Is(err, account.ErrTOTPEnforced):
+		return httpx.Forbidden("Platform administrators must keep two-factor authentication on.")
+	case errors.Is(err, account.ErrInvalidCredentials):
+		return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "invalid_password", Field: "password",
+			Message: "That password is not right."}
+	}
+	return access.DomainError(err)
+}

@@ -1,0 +1,73 @@
+// Parley dashboard behaviour. The Content-Security-Policy forbids inline
+// scripts, so everything lives here. Listeners hang on the document, so they
+// keep working after htmx swaps the page's body.
+(function () {
+  "use strict";
+
+  // Lets the stylesheet fold the sidebar behind the Menu button on phones;
+  // without JavaScript the menu simply stays open.
+  document.documentElement.classList.add("js");
+
+  function toggleMenu(button) {
+    var open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", String(open));
+    var panel = document.getElementById(button.getAttribute("aria-controls"));
+    if (panel) panel.classList.toggle("open", open);
+  }
+
+  function copied(button) {
+    var label = button.getAttribute("data-label") || button.textContent;
+    button.setAttribute("data-label", label);
+    button.textContent = "Copied";
+    setTimeout(function () { button.textContent = label; }, 2000);
+  }
+
+  // Copies the text of the element named by data-copy. The clipboard API
+  // needs a secure context (https or localhost); elsewhere the text is
+  // selected and copied the old way.
+  function copy(button) {
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source) return;
+    var text = "value" in source ? source.value : source.textContent.trim();
+    var fallback = function () {
+      if (source.select) {
+        source.focus();
+        source.select();
+      } else {
+        var range = document.createRange();
+        range.selectNodeContents(source);
+        var sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+      }
+      try { if (document.execCommand("copy")) copied(button); } catch (e) { /* the text stays selected */ }
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { copied(button); }, fallback);
+    } else {
+      fallback();
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!(target instanceof Element)) return;
+    var menu = target.closest(".menu-button");
+    if (menu) { toggleMenu(menu); return; }
+    var copyButton = target.closest("[data-copy]");
+    if (copyButton) { copy(copyButton); return; }
+    // Choosing a workspace closes the switcher.
+    var switcherLink = target.closest(".switcher a");
+    if (switcherLink) {
+      var details = switcherLink.closest("details");
+      if (details) details.open = false;
+    }
+  });
+
+  // A read-only field holding a secret selects itself when focused, so it
+  // can be copied by hand too.
+  document.addEventListener("focusin", function (event) {
+    var t = event.target;
+    if (t instanceof HTMLInputElement && t.readOnly) t.select();
+  });
+})();

@@ -1,0 +1,114 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/parleyhq/parley/internal/access"
+	"github.com/parleyhq/parley/internal/account"
+	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/httpx"
+	"github.com/parleyhq/parley/internal/workspace"
+)
+
+// Deps is what the dashboard needs; internal/app wires it.
+type Deps struct {
+	Accounts   *account.Service
+	Workspaces *workspace.Service
+	// Auth runs sign-up, sign-in and sign-out with their rate limits, the
+	// same flows the JSON API uses.
+	Auth  *access.Auth
+	Guard *access.Guard
+	// DB is used only to write audit entries for account changes.
+	DB  *db.DB
+	Now func() time.Time
+	Log *slog.Logger
+	// BaseURL is Parley's public URL, for invitation links people copy.
+	BaseURL string
+}
+
+// Dashboard serves the dashboard's pages and assets.
+type Dashboard struct {
+	Deps
+	pages  *pages
+	assets *assets
+}
+
+// New builds the dashboard. It panics if the embedded templates do not
+// parse, which is a programming error caught by every test.
+func New(deps Deps) *Dashboard {
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	a := loadAssets()
+	return &Dashboard{Deps: deps, assets: a, pages: loadPages(a)}
+}
+
+// Routes is the dashboard's whole surface with each route's access policy.
+// Dashboard routes never accept API keys (SessionOnly): keys belong to the
+// JSON API.
+func (d *Dashboard) Routes() []access.Route {
+	var (
+		public   = access.Public()
+		signedIn = access.SignedIn()
+		viewer   = access.Member(workspace.RoleViewer).SessionOnly()
+		admin    = access.Member(workspace.RoleAdmin).SessionOnly()
+	)
+	const ws = "/w/{workspace_id}"
+	return []access.Route{
+		{Method: "GET", Pattern: "/static/{path...}", Policy: public, Handler: d.static},
+
+		{Method: "GET", Pattern: "/signup", Policy: public, Handler: d.signupForm},
+		{Method: "POST", Pattern: "/signup", Policy: public, Handler: d.signup},
+		{Method: "GET", Pattern: "/login", Policy: public, Handler: d.loginForm},
+		{Method: "POST", Pattern: "/login", Policy: public, Handler: d.login},
+		{Method: "POST", Pattern: "/login/code", Policy: public, Handler: d.loginCode},
+		// Public so that a browser whose session already ended can still
+		// clear its cookie.
+		{Method: "POST", Pattern: "/logout", Policy: public, Handler: d.logout},
+
+		{Method: "GET", Pattern: "/{$}", Policy: signedIn, Handler: d.root},
+		{Method: "GET", Pattern: "/workspaces/new", Policy: signedIn, Handler: d.newWorkspaceForm},
+		{Method: "POST", Pattern: "/workspaces/new", Policy: signedIn, Handler: d.createWorkspace},
+
+		{Method: "GET", Pattern: "/account/security", Policy: signedIn, Handler: d.security},
+		{Method: "POST", Pattern: "/account/password", Policy: signedIn, Handler: d.changePassword},
+		{Method: "POST", Pattern: "/account/2fa/setup", Policy: signedIn, Handler: d.beginTOTP},
+		{Method: "POST", Pattern: "/account/2fa/enable", Policy: signedIn, Handler: d.enableTOTP},
+		{Method: "POST", Pattern: "/account/2fa/disable", Policy: signedIn, Handler: d.disableTOTP},
+		{Method: "POST", Pattern: "/account/2fa/recovery-codes", Policy: signedIn, Handler: d.regenerateCodes},
+
+		{Method: "GET", Pattern: "/invitations/{token}", Policy: public, Handler: d.invitation},
+		{Method: "POST", Pattern: "/invitations/{token}/accept", Policy: signedIn, Handler: d.acceptInvitation},
+
+		{Method: "GET", Pattern: ws, Policy: viewer, Handler: d.home},
+		{Method: "GET", Pattern: ws + "/settings/general", Policy: viewer, Handler: d.general},
+		{Method: "POST", Pattern: ws + "/settings/general", Policy: admin, Handler: d.rename},
+		{Method: "GET", Pattern: ws + "/settings/team", Policy: viewer, Handler: d.team},
+		{Method: "POST", Pattern: ws + "/settings/team/invitations", Policy: admin, Handler: d.invite},
+		{Method: "POST", Pattern: ws + "/settings/team/invitations/{invitation_id}/revoke", Policy: admin, Handler: d.revokeInvitation},
+		{Method: "POST", Pattern: ws + "/settings/team/members/{user_id}/role", Policy: admin, Handler: d.changeRole},
+		// Any member may leave; removing someone else needs admin, which
+		// the service decides. Leaving works even when the trial ended.
+		{Method: "POST", Pattern: ws + "/settings/team/members/{user_id}/remove", Policy: viewer.AllowedWhenReadOnly(), Handler: d.removeMember},
+		{Method: "GET", Pattern: ws + "/settings/api-keys", Policy: admin, Handler: d.apiKeys},
+		{Method: "POST", Pattern: ws + "/settings/api-keys", Policy: admin, Handler: d.createAPIKey},
+		{Method: "POST", Pattern: ws + "/settings/api-keys/{key_id}/revoke", Policy: admin.AllowedWhenReadOnly(), Handler: d.revokeAPIKey},
+	}
+}
+
+// Mount registers every route on mux behind the guard, and a catch-all that
+// answers the friendly 404 page for any other path (the JSON API's own
+// catch-all, /api/, is more specific and wins for its paths).
+func (d *Dashboard) Mount(mux *http.ServeMux) {
+	for _, rt := range d.Routes() {
+		mux.Handle(rt.Method+" "+rt.Pattern, d.Guard.Handler(rt, d.writeError))
+	}
+	mux.Handle("/", httpx.Serve(d.Log, d.writeError, func(w http.ResponseWriter, r *http.Request) error {
+		return httpx.NotFound("page")
+	}))
+}
