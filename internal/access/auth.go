@@ -43,7 +43,8 @@ type Accounts interface {
 	GetByEmail(ctx context.Context, email string) (*account.User, error)
 	CreateSession(ctx context.Context, userID string) (string, *account.Session, error)
 	RevokeSession(ctx context.Context, sessionID string) error
-	IssueLoginTicket(userID string) string
+	IssueLoginTicket(ctx context.Context, userID string) (string, error)
+	LoginTicketUser(ticket string) (string, error)
 	RedeemLoginTicket(ctx context.Context, ticket, code string) (*account.User, error)
 }
 
@@ -112,7 +113,11 @@ func (a *Auth) Login(w http.ResponseWriter, r *http.Request, email, password, co
 		if known == nil {
 			return nil, "", ErrInvalidCredentials
 		}
-		return nil, a.Accounts.IssueLoginTicket(known.ID), ErrTOTPRequired
+		ticket, err := a.Accounts.IssueLoginTicket(r.Context(), known.ID)
+		if err != nil {
+			return nil, "", httpx.Internal(err)
+		}
+		return nil, ticket, ErrTOTPRequired
 	case errors.Is(err, account.ErrTOTPInvalid):
 		a.Limits.TwoFactor.Allow(acctKey)
 		a.failed(r, email, "auth.2fa_failed")
@@ -133,10 +138,12 @@ func (a *Auth) Login(w http.ResponseWriter, r *http.Request, email, password, co
 // CompleteLogin finishes a two-step sign-in with the ticket from Login and
 // a TOTP or recovery code.
 func (a *Auth) CompleteLogin(w http.ResponseWriter, r *http.Request, ticket, code string) (*account.User, error) {
-	key := "ticket:" + ticket
-	if len(ticket) > 64 {
-		key = "ticket:" + ticket[len(ticket)-64:]
+	uid, err := a.Accounts.LoginTicketUser(ticket)
+	if err != nil {
+		return nil, errTicket
 	}
+	// Wrong codes count per person, so fetching a new ticket buys no guesses.
+	key := "user:" + uid
 	if blocked, retry := a.Limits.TwoFactor.Blocked(key); blocked {
 		return nil, httpx.TooManyRequests(retry)
 	}

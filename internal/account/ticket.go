@@ -30,31 +30,38 @@ type ticketClaims struct {
 
 // IssueLoginTicket returns a ticket for a user whose password was just
 // checked and who must now give a second factor.
-func (s *Service) IssueLoginTicket(userID string) string {
+func (s *Service) IssueLoginTicket(ctx context.Context, userID string) (string, error) {
 	now := s.now()
-	var pwd int64
-	if u, err := s.loadUser(context.Background(), s.d.R, userID); err == nil {
-		pwd = u.PasswordChangedAt.UnixMicro()
+	u, err := s.loadUser(ctx, s.d.R, userID)
+	if err != nil {
+		return "", fmt.Errorf("account: issue login ticket: %w", err)
 	}
 	c := ticketClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: s.opt.Issuer, Subject: userID, Audience: jwt.ClaimStrings{ticketAudience},
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(TicketTTL)),
 		},
-		Typ: ticketType, Pwd: pwd,
+		Typ: ticketType, Pwd: u.PasswordChangedAt.UnixMicro(),
 	}
 	t, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.jwtKey)
 	if err != nil {
-		panic("account: sign login ticket: " + err.Error()) // HMAC signing cannot fail
+		return "", fmt.Errorf("account: sign login ticket: %w", err)
 	}
-	return t
+	return t, nil
 }
 
-// RedeemLoginTicket completes a two-step sign-in: the ticket must be valid
-// and the code a current TOTP code or an unused recovery code. It returns
-// ErrInvalidSession for a bad or expired ticket and ErrTOTPInvalid for a
-// wrong code.
-func (s *Service) RedeemLoginTicket(ctx context.Context, ticket, code string) (*User, error) {
+// LoginTicketUser returns the user a valid, unexpired ticket is for, so the
+// caller can count wrong codes per person rather than per ticket (a new
+// ticket must not mean new guesses).
+func (s *Service) LoginTicketUser(ticket string) (string, error) {
+	c, err := s.parseTicket(ticket)
+	if err != nil {
+		return "", err
+	}
+	return c.Subject, nil
+}
+
+func (s *Service) parseTicket(ticket string) (*ticketClaims, error) {
 	if len(ticket) > MaxTokenLen {
 		return nil, ErrInvalidSession
 	}
@@ -66,6 +73,18 @@ func (s *Service) RedeemLoginTicket(ctx context.Context, ticket, code string) (*
 	)
 	if err != nil || c.Typ != ticketType || c.Subject == "" {
 		return nil, ErrInvalidSession
+	}
+	return &c, nil
+}
+
+// RedeemLoginTicket completes a two-step sign-in: the ticket must be valid
+// and the code a current TOTP code or an unused recovery code. It returns
+// ErrInvalidSession for a bad or expired ticket and ErrTOTPInvalid for a
+// wrong code.
+func (s *Service) RedeemLoginTicket(ctx context.Context, ticket, code string) (*User, error) {
+	c, err := s.parseTicket(ticket)
+	if err != nil {
+		return nil, err
 	}
 	r, err := s.loadUser(ctx, s.d.R, c.Subject)
 	if isNotFound(err) {

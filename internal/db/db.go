@@ -76,9 +76,10 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	// busy_timeout comes first so that the WAL switch itself waits for other
 	// processes instead of failing. synchronous=NORMAL in WAL mode never
 	// corrupts the database, and a killed process loses nothing it committed;
-	// only a power cut can lose the last commits.
+	// only a power cut can lose the last commits. secure_delete overwrites
+	// deleted rows, so a shredded key does not linger in free pages.
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(ON)", "temp_store(MEMORY)", "cache_size(-16000)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(ON)", "secure_delete(ON)", "temp_store(MEMORY)", "cache_size(-16000)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 
 	"github.com/pressly/goose/v3"
@@ -19,7 +20,7 @@ var migrations embed.FS
 
 // Migrate applies every pending migration and reports how many ran.
 func (d *DB) Migrate(ctx context.Context) (int, error) {
-	p, err := d.provider()
+	p, err := d.provider(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -32,7 +33,7 @@ func (d *DB) Migrate(ctx context.Context) (int, error) {
 
 // MigrationStatus reports the current and the latest available version.
 func (d *DB) MigrationStatus(ctx context.Context) (current, latest int64, err error) {
-	p, err := d.provider()
+	p, err := d.provider(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -47,7 +48,7 @@ func (d *DB) MigrationStatus(ctx context.Context) (current, latest int64, err er
 	return current, latest, nil
 }
 
-func (d *DB) provider() (*goose.Provider, error) {
+func (d *DB) provider(ctx context.Context) (*goose.Provider, error) {
 	sub, err := fs.Sub(migrations, "migrations/"+string(d.Dialect))
 	if err != nil {
 		return nil, fmt.Errorf("db: migrations for %s: %w", d.Dialect, err)
@@ -57,8 +58,16 @@ func (d *DB) provider() (*goose.Provider, error) {
 	if d.Dialect == Postgres {
 		dialect = goose.DialectPostgres
 		// Replicas starting together take turns: an advisory lock makes the
-		// second wait until the first has migrated.
-		locker, err := lock.NewPostgresSessionLocker()
+		// second wait until the first has migrated. The lock is per schema,
+		// so databases sharing a server (tests) do not queue behind each
+		// other, and it is retried every second rather than goose's five.
+		var schema string
+		if err := d.W.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			return nil, fmt.Errorf("db: current schema: %w", err)
+		}
+		h := fnv.New64a()
+		h.Write([]byte("parley-migrate:" + schema))
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()&(1<<62-1))), lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return nil, fmt.Errorf("db: migration lock: %w", err)
 		}

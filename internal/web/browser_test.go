@@ -103,3 +103,52 @@ func TestBrowserPhone(t *testing.T) {
 		t.Errorf("menu button aria-expanded = %q after opening", got.Value)
 	}
 }
+
+// The settings pages with their one-time secrets, the two-factor setup,
+// a form with errors and an error page, in a real browser.
+func TestBrowserSettingsPages(t *testing.T) {
+	s := start(t, dbtest.SQLite(t))
+	c, addr := s.signUp(t, "Tia")
+	ws := c.createWorkspace("Tia's Tea House")
+
+	ctx := browser.New(t)
+	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/signup"), chromedp.WaitVisible(chromedp.CSS(`form[action="/signup"]`)))
+	// A bad address and a short password, past the browser's own checks:
+	// the page that comes back says what to fix, next to the field.
+	browser.Do(t, ctx, chromedp.SetAttributeValue(chromedp.CSS(`form[action="/signup"]`), "novalidate", ""))
+	fill(t, ctx, `form[action="/signup"]`, map[string]string{"#email": "not-an-address", "#password": "short"})
+	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#email-error")))
+	browser.Screenshot(t, ctx, "signup-errors")
+
+	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/login"), chromedp.WaitVisible(chromedp.CSS(`form[action="/login"]`)))
+	fill(t, ctx, `form[action="/login"]`, map[string]string{"#email": addr, "#password": password})
+	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS(".steps")))
+
+	browser.Do(t, ctx,
+		chromedp.Click(chromedp.CSS(`.sidebar a[href$="/settings/api-keys"]`), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS("#key-name")),
+	)
+	fill(t, ctx, `form[action$="/settings/api-keys"]`, map[string]string{"#key-name": "Online shop"})
+	browser.Do(t, ctx,
+		chromedp.WaitVisible(chromedp.CSS("#new-key")),
+		chromedp.Click(chromedp.CSS(`[data-copy="new-key"]`), chromedp.NodeVisible),
+	)
+	if got := text(t, ctx, `[data-copy="new-key"]`); got != "Copied" {
+		t.Errorf("copy button says %q after a click, want Copied", got)
+	}
+	if loc := browser.Run(t, ctx, chromedp.Location()); !strings.HasSuffix(loc, "/w/"+ws+"/settings/api-keys") {
+		t.Errorf("after creating a key the address is %s, want the list's (so a reload hides the secret)", loc)
+	}
+	browser.Screenshot(t, ctx, "api-keys-new")
+
+	browser.Do(t, ctx,
+		chromedp.Click(chromedp.CSS(`.sidebar a[href="/account/security"]`), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/account/2fa/setup"]`)),
+		chromedp.Click(chromedp.CSS(`form[action="/account/2fa/setup"] button`), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS("img.qr")),
+	)
+	browser.Screenshot(t, ctx, "security-2fa-setup")
+
+	browser.Do(t, ctx, chromedp.Navigate(s.URL+"/w/"+ws+"/nothing-here"), chromedp.WaitVisible(chromedp.CSS(".card-error")))
+	browser.Screenshot(t, ctx, "not-found")
+}

@@ -46,13 +46,22 @@ func (d *Dashboard) teamPage(r *http.Request, f *form) (*page, *teamView, error)
 		return nil, nil, err
 	}
 	v := &teamView{}
+	owners := 0
+	for _, m := range members {
+		if m.Role == workspace.RoleOwner {
+			owners++
+		}
+	}
 	me := p.User.ID
 	for _, m := range members {
 		you := m.UserID == me
+		// The service refuses to leave a workspace without an owner; don't
+		// offer what would only be refused.
+		lastOwner := m.Role == workspace.RoleOwner && owners == 1
 		v.Members = append(v.Members, memberRow{
 			Member: m, IsYou: you,
-			CanChange: p.WS.Role.CanManage(m.Role),
-			CanRemove: you || p.WS.Role.CanManage(m.Role),
+			CanChange: p.WS.Role.CanManage(m.Role) && !lastOwner,
+			CanRemove: (you || p.WS.Role.CanManage(m.Role)) && !lastOwner,
 		})
 	}
 	for _, role := range []workspace.Role{workspace.RoleOwner, workspace.RoleAdmin, workspace.RoleAgent, workspace.RoleViewer} {

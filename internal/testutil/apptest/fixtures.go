@@ -55,3 +55,10 @@ func tokenOf(link string) string {
 	}
 	return link
 }
+
+// Login signs u in again on its own client (after the clock moved past the
+// session's lifetime, say).
+func (u *User) Login(t testing.TB) {
+	t.Helper()
+	u.Do("POST", "/api/v1/auth/login", map[string]string{"email": u.Email, "password": Password}).Must(t, 200)
+}
