@@ -36,6 +36,7 @@ func (a *API) Routes() []access.Route {
 	)
 	const ws = "/api/v1/workspaces/{workspace_id}"
 	return []access.Route{
+		route("GET", "/api/v1/openapi.json", public, a.openAPIDoc),
 		route("POST", "/api/v1/auth/signup", public, a.signup),
 		route("POST", "/api/v1/auth/login", public, a.login),
 		route("POST", "/api/v1/auth/login/2fa", public, a.loginSecondFactor),
