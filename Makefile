@@ -33,11 +33,13 @@ test:
 ## bench: benchmarks, printed as `BENCH <name> <value> <unit>` lines.
 # Go benchmarks run a fixed iteration count so runs are comparable; every
 # metric of a benchmark line (ns/op, B/op, custom ones) becomes a BENCH line.
+# PostgreSQL figures need the throwaway server, started when it is installed.
 bench:
+	@if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then eval "$$(bash scripts/postgres.sh start)"; fi; \
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./internal/... | tee /dev/stderr | \
 		awk '/^Benchmark/ { name = $$1; sub(/^Benchmark/, "", name); sub(/-[0-9]+$$/, "", name); \
-			for (i = 3; i + 1 <= NF; i += 2) printf "BENCH %s %s %s\n", name, $$i, $$(i+1) }'
-	@if [ -d bench ]; then $(GO) run ./bench; fi
+			for (i = 3; i + 1 <= NF; i += 2) printf "BENCH %s %s %s\n", name, $$i, $$(i+1) }'; \
+	if compgen -G 'bench/*.go' >/dev/null; then $(GO) run ./bench; fi
 
 ## vet: go vet on every package.
 vet:

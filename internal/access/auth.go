@@ -63,7 +63,9 @@ var (
 	ErrInvalidCredentials = httpx.Unauthorized("invalid_credentials", "The e-mail or password is not right.")
 	ErrTOTPRequired       = httpx.Unauthorized("totp_required", "Enter the 6-digit code from your authenticator app, or a recovery code.")
 	ErrTOTPInvalid        = httpx.Unauthorized("totp_invalid", "That code is not right, or was already used. Try the current code.")
-	errTicket             = httpx.Unauthorized("login_expired", "The sign-in took too long. Enter your e-mail and password again.")
+	// ErrLoginExpired means the two-step sign-in's ticket ran out: start
+	// again from the password.
+	ErrLoginExpired = httpx.Unauthorized("login_expired", "The sign-in took too long. Enter your e-mail and password again.")
 )
 
 func clientKey(r *http.Request) string {
@@ -140,7 +142,7 @@ func (a *Auth) Login(w http.ResponseWriter, r *http.Request, email, password, co
 func (a *Auth) CompleteLogin(w http.ResponseWriter, r *http.Request, ticket, code string) (*account.User, error) {
 	uid, err := a.Accounts.LoginTicketUser(ticket)
 	if err != nil {
-		return nil, errTicket
+		return nil, ErrLoginExpired
 	}
 	// Wrong codes count per person, so fetching a new ticket buys no guesses.
 	key := "user:" + uid
@@ -153,7 +155,7 @@ func (a *Auth) CompleteLogin(w http.ResponseWriter, r *http.Request, ticket, cod
 		a.Limits.TwoFactor.Allow(key)
 		return nil, ErrTOTPInvalid
 	case errors.Is(err, account.ErrInvalidSession), errors.Is(err, account.ErrInvalidCredentials):
-		return nil, errTicket
+		return nil, ErrLoginExpired
 	case err != nil:
 		return nil, DomainError(err)
 	}
@@ -184,6 +186,12 @@ func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, u *account.U
 	}
 	a.Guard.SetSessionCookie(w, token)
 	return nil
+}
+
+// AuditUser records an account-level event (password change, 2FA on or
+// off …) by the signed-in caller of r.
+func (a *Auth) AuditUser(r *http.Request, action string) {
+	a.audit(r, Actor(r).UserID, action)
 }
 
 // audit records an account-level event; a failure to write it is logged,

@@ -105,7 +105,7 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err := a.Accounts.ChangePassword(r.Context(), p.User.ID, in.CurrentPassword, in.NewPassword, p.Session.ID); err != nil {
 		return passwordError(err, "current_password")
 	}
-	a.auditUser(r, "auth.password_change")
+	a.Auth.AuditUser(r, "auth.password_change")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -133,7 +133,7 @@ func (a *API) enableTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return access.DomainError(err)
 	}
-	a.auditUser(r, "auth.2fa_enable")
+	a.Auth.AuditUser(r, "auth.2fa_enable")
 	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes})
 }
 
@@ -150,7 +150,7 @@ func (a *API) disableTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err := a.Accounts.DisableTOTP(r.Context(), p.User.ID, in.Password); err != nil {
 		return passwordError(err, "password")
 	}
-	a.auditUser(r, "auth.2fa_disable")
+	a.Auth.AuditUser(r, "auth.2fa_disable")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -165,7 +165,7 @@ func (a *API) regenerateRecoveryCodes(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return passwordError(err, "password")
 	}
-	a.auditUser(r, "auth.recovery_codes_regenerate")
+	a.Auth.AuditUser(r, "auth.recovery_codes_regenerate")
 	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes})
 }
 

@@ -109,7 +109,7 @@ func TestAnonymousCallersAreRefused(t *testing.T) {
 		a := apptest.New(t, d)
 		tn := newTenant(t, a, "anon")
 		anon := a.Client(t)
-		for _, rt := range a.Routes() {
+		for _, rt := range a.API.Routes() {
 			if rt.Policy.IsPublic() {
 				continue
 			}
@@ -135,7 +135,7 @@ func TestTenantIsolation(t *testing.T) {
 		before := snapshot(t, d, B.ws)
 		keyA := a.Client(t)
 		keyA.Header.Set("Authorization", "Bearer "+A.keys["admin"])
-		for _, rt := range a.Routes() {
+		for _, rt := range a.API.Routes() {
 			if rt.Policy.MinRole() == "" {
 				continue
 			}
@@ -226,7 +226,7 @@ func TestRoleMatrix(t *testing.T) {
 			callers = append(callers, caller{role, true, c})
 		}
 		ghost := &tenant{ws: tn.ws, viewer: &apptest.User{ID: "no-such-user"}, invitationID: "no-such-invitation", keyID: "no-such-key", token: "no-such-token"}
-		for _, rt := range a.Routes() {
+		for _, rt := range a.API.Routes() {
 			for _, cl := range callers {
 				name := fmt.Sprintf("%s %s as %s", rt.Method, rt.Pattern, cl.role)
 				if cl.apiKey {

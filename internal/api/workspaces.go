@@ -258,11 +258,4 @@ func (a *API) auditLog(w http.ResponseWriter, r *http.Request, f audit.Filter) e
 	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"entries": nonNil(entries), "next_before": next})
 }
 
-func (a *API) auditUser(r *http.Request, action string) {
-	act := access.Actor(r)
-	if err := audit.Record(r.Context(), a.DB.W, a.Now(), "", act, action, "user", act.UserID, nil); err != nil {
-		a.Log.ErrorContext(r.Context(), "audit write failed", "action", action, "err", err)
-	}
-}
-
 func (a *API) link(path string) string { return a.BaseURL + path }

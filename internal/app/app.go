@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/job"
 	"github.com/parleyhq/parley/internal/keyring"
+	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/workspace"
 )
 
@@ -46,6 +47,7 @@ type App struct {
 	Guard      *access.Guard
 	Auth       *access.Auth
 	API        *api.API
+	Web        *web.Dashboard
 	Metrics    *Metrics
 	// Handler is the whole HTTP surface with its middleware.
 	Handler http.Handler
@@ -98,6 +100,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	}
 	a.Auth = &access.Auth{Accounts: a.Accounts, Guard: a.Guard, Limits: limits, DB: a.DB, Now: a.Now}
 	a.API = &api.API{Accounts: a.Accounts, Workspaces: a.Workspaces, Auth: a.Auth, Guard: a.Guard, DB: a.DB, Now: a.Now, Log: a.Log, BaseURL: cfg.BaseURL.String()}
+	a.Web = web.New(web.Deps{Accounts: a.Accounts, Workspaces: a.Workspaces, Auth: a.Auth, Guard: a.Guard, DB: a.DB, Now: a.Now, Log: a.Log, BaseURL: cfg.BaseURL.String()})
 	a.Metrics = newMetrics(a)
 	a.Handler = a.routes()
 	return a, nil
@@ -133,6 +136,7 @@ func (a *App) Close(ctx context.Context) error {
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	a.API.Mount(mux)
+	a.Web.Mount(mux)
 	for _, rt := range a.systemRoutes() {
 		mux.Handle(rt.Method+" "+rt.Pattern, a.Guard.Handler(rt, httpx.WriteError))
 	}
@@ -149,5 +153,6 @@ func (a *App) routes() http.Handler {
 
 // Routes lists every route of every surface, for the inventory tests.
 func (a *App) Routes() []access.Route {
-	return append(a.API.Routes(), a.systemRoutes()...)
+	routes := append(a.API.Routes(), a.Web.Routes()...)
+	return append(routes, a.systemRoutes()...)
 }

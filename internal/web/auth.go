@@ -108,7 +108,7 @@ func (d *Dashboard) loginCode(w http.ResponseWriter, r *http.Request) error {
 	}
 	pushURL(w, "/login")
 	f := newForm(r)
-	if e := httpx.AsError(err); e.Code == "login_expired" {
+	if e := httpx.AsError(err); e == access.ErrLoginExpired {
 		// The ticket ran out: start again from the password.
 		f.Error = e.Message
 		return d.render(w, formStatus(e), "login", &page{Title: "Sign in", Form: f, Data: authView{Next: next}})

@@ -72,24 +72,11 @@ func (d *Dashboard) writeError(w http.ResponseWriter, r *http.Request, e *httpx.
 }
 
 // domainError maps a service error to an *httpx.Error through the access
-// layer's mapping (shared with the JSON API), after the two-factor errors
-// that mapping does not know yet.
-// TODO(lead): move these cases into access.DomainError so the API answers
-// them as 4xx too, then drop this function.
+// layer's mapping, which the JSON API shares. One case differs: on a page
+// that asks for the password to confirm a change, a wrong one belongs next
+// to that field, in plain words rather than sign-in words.
 func domainError(err error) error {
-	switch {
-	case errors.Is(err, account.ErrTOTPInvalid):
-		return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "totp_invalid", Field: "code",
-			Message: "That code is not right. Enter the current 6-digit code from your app."}
-	case errors.Is(err, account.ErrTOTPNotPending):
-		return httpx.Conflict("totp_not_pending", "Start the two-factor setup again: the earlier one was replaced or has ended.")
-	case errors.Is(err, account.ErrTOTPAlreadyEnabled):
-		return httpx.Conflict("totp_enabled", "Two-factor authentication is already on. Turn it off first to use a new device.")
-	case errors.Is(err, account.ErrTOTPNotEnabled):
-		return httpx.Conflict("totp_not_enabled", "Two-factor authentication is off.")
-	case errors.Is(err, account.ErrTOTPEnforced):
-		return httpx.Forbidden("Platform administrators must keep two-factor authentication on.")
-	case errors.Is(err, account.ErrInvalidCredentials):
+	if errors.Is(err, account.ErrInvalidCredentials) {
 		return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "invalid_password", Field: "password",
 			Message: "That password is not right."}
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/parleyhq/parley/internal/access"
 	"github.com/parleyhq/parley/internal/account"
-	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/validate"
 )
 
@@ -102,7 +101,7 @@ func (d *Dashboard) changePassword(w http.ResponseWriter, r *http.Request) error
 		}
 		return d.showSecurity(w, status, p)
 	}
-	d.auditUser(r, "auth.password_change")
+	d.Auth.AuditUser(r, "auth.password_change")
 	p.Notice = "Your password has been changed. Any other devices signed in to your account were signed out."
 	return d.showSecurity(w, http.StatusOK, p)
 }
@@ -147,7 +146,7 @@ func (d *Dashboard) enableTOTP(w http.ResponseWriter, r *http.Request) error {
 		}
 		return d.showSecurity(w, status, p)
 	}
-	d.auditUser(r, "auth.2fa_enable")
+	d.Auth.AuditUser(r, "auth.2fa_enable")
 	v.RecoveryCodes = codes
 	p.Notice = "Two-factor authentication is on."
 	return d.showSecurity(w, http.StatusOK, p)
@@ -167,7 +166,7 @@ func (d *Dashboard) disableTOTP(w http.ResponseWriter, r *http.Request) error {
 		}
 		return d.showSecurity(w, status, p)
 	}
-	d.auditUser(r, "auth.2fa_disable")
+	d.Auth.AuditUser(r, "auth.2fa_disable")
 	p.Notice = "Two-factor authentication is off. You can turn it on again at any time."
 	return d.showSecurity(w, http.StatusOK, p)
 }
@@ -186,7 +185,7 @@ func (d *Dashboard) regenerateCodes(w http.ResponseWriter, r *http.Request) erro
 		}
 		return d.showSecurity(w, status, p)
 	}
-	d.auditUser(r, "auth.recovery_codes_regenerate")
+	d.Auth.AuditUser(r, "auth.recovery_codes_regenerate")
 	v.RecoveryCodes = codes
 	p.Notice = "New recovery codes are ready. The old ones no longer work."
 	return d.showSecurity(w, http.StatusOK, p)
@@ -209,13 +208,4 @@ func newSetup(secret, url string) *totpSetup {
 		s.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()))
 	}
 	return s
-}
-
-// auditUser records an account-level change, like the API does.
-// TODO(lead): share one helper in access (the API's auditUser is private).
-func (d *Dashboard) auditUser(r *http.Request, action string) {
-	act := access.Actor(r)
-	if err := audit.Record(r.Context(), d.DB.W, d.Now(), "", act, action, "user", act.UserID, nil); err != nil {
-		d.Log.ErrorContext(r.Context(), "audit write failed", "action", action, "err", err)
-	}
 }
