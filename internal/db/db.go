@@ -73,6 +73,13 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("db: create data directory: %w", err)
 	}
+	// Create the file ourselves so it is private (SQLite gives its -wal and
+	// -shm files the same mode): it holds people's data.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("db: create %s: %w", path, err)
+	}
+	f.Close()
 	// busy_timeout comes first so that the WAL switch itself waits for other
 	// processes instead of failing. synchronous=NORMAL in WAL mode never
 	// corrupts the database, and a killed process loses nothing it committed;
