@@ -83,7 +83,7 @@ func (a *API) changeRole(w http.ResponseWriter, r *http.Request) error {
 	}
 	s := access.ScopeFrom(r.Context())
 	if err := a.Workspaces.ChangeRole(r.Context(), access.Actor(r), s.Role, s.Workspace.ID, r.PathValue("user_id"), role); err != nil {
-		return memberError(err)
+		return domainError(err, "member")
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -94,7 +94,7 @@ func (a *API) changeRole(w http.ResponseWriter, r *http.Request) error {
 func (a *API) removeMember(w http.ResponseWriter, r *http.Request) error {
 	s := access.ScopeFrom(r.Context())
 	if err := a.Workspaces.RemoveMember(r.Context(), access.Actor(r), s.Role, s.Workspace.ID, r.PathValue("user_id")); err != nil {
-		return memberError(err)
+		return domainError(err, "member")
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -106,17 +106,17 @@ func (a *API) leave(w http.ResponseWriter, r *http.Request) error {
 	s := access.ScopeFrom(r.Context())
 	p := access.PrincipalFrom(r.Context())
 	if err := a.Workspaces.RemoveMember(r.Context(), access.Actor(r), s.Role, s.Workspace.ID, p.User.ID); err != nil {
-		return memberError(err)
+		return domainError(err, "member")
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-// memberError names the missing thing a member.
-func memberError(err error) error {
+// domainError maps a service error, naming what was not found.
+func domainError(err error, what string) error {
 	e := access.DomainError(err)
 	if he, ok := e.(*httpx.Error); ok && he.Status == http.StatusNotFound {
-		return httpx.NotFound("member")
+		return httpx.NotFound(what)
 	}
 	return e
 }
@@ -156,11 +156,7 @@ func (a *API) invite(w http.ResponseWriter, r *http.Request) error {
 func (a *API) revokeInvitation(w http.ResponseWriter, r *http.Request) error {
 	s := access.ScopeFrom(r.Context())
 	if err := a.Workspaces.RevokeInvitation(r.Context(), access.Actor(r), s.Workspace.ID, r.PathValue("invitation_id")); err != nil {
-		e := access.DomainError(err)
-		if he, ok := e.(*httpx.Error); ok && he.Status == http.StatusNotFound {
-			return httpx.NotFound("invitation")
-		}
-		return e
+		return domainError(err, "invitation")
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -219,11 +215,7 @@ func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 func (a *API) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
 	s := access.ScopeFrom(r.Context())
 	if err := a.Workspaces.RevokeAPIKey(r.Context(), access.Actor(r), s.Workspace.ID, r.PathValue("key_id")); err != nil {
-		e := access.DomainError(err)
-		if he, ok := e.(*httpx.Error); ok && he.Status == http.StatusNotFound {
-			return httpx.NotFound("API key")
-		}
-		return e
+		return domainError(err, "API key")
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
