@@ -34,9 +34,11 @@
 //     role of whoever issues them.
 //
 // When a member is removed, leaves or is demoted, the pending invitations
-// they sent for roles they may no longer grant are revoked in the same
-// transaction, so an admin cannot keep a way back in through an invitation
-// sent to another address before being removed.
+// they sent and the API keys they made for roles they may no longer grant
+// are revoked in the same transaction, so an admin cannot keep a way back in
+// through an invitation sent to another address, or keep acting through a
+// key, after being removed. (Integrations on such a key must get a new one
+// from someone who stays: a key never outranks the person answerable for it.)
 //
 // Renaming, revoking invitations and revoking API keys take no acting role:
 // they are admin actions gated by the HTTP layer and touch no member's role.

@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -88,12 +89,12 @@ func (s *Service) ChangeRole(ctx context.Context, a audit.Actor, actorRole Role,
 			role, now, workspaceID, userID).Exec(ctx)); err != nil {
 			return err
 		}
-		n, err := revokeInvitationsBy(ctx, tx, now, workspaceID, userID, ungrantable(role))
+		invs, keys, err := revokeGrantsBy(ctx, tx, now, workspaceID, userID, ungrantable(role))
 		if err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, workspaceID, a, ActionMemberRoleChange, targetUser, userID,
-			map[string]any{"from": cur, "to": role, "invitations_revoked": n})
+			map[string]any{"from": cur, "to": role, "invitations_revoked": invs, "api_keys_revoked": keys})
 	})
 	if err != nil {
 		return fmt.Errorf("workspace: change role: %w", err)
@@ -131,7 +132,7 @@ func (s *Service) RemoveMember(ctx context.Context, a audit.Actor, actorRole Rol
 		if err := oneRow(tx.NewRaw(`DELETE FROM members WHERE workspace_id = ? AND user_id = ?`, workspaceID, userID).Exec(ctx)); err != nil {
 			return err
 		}
-		n, err := revokeInvitationsBy(ctx, tx, now, workspaceID, userID, ungrantable(""))
+		invs, keys, err := revokeGrantsBy(ctx, tx, now, workspaceID, userID, ungrantable(""))
 		if err != nil {
 			return err
 		}
@@ -140,7 +141,7 @@ func (s *Service) RemoveMember(ctx context.Context, a audit.Actor, actorRole Rol
 			action = ActionMemberLeave
 		}
 		return audit.Record(ctx, tx, now, workspaceID, a, action, targetUser, userID,
-			map[string]any{"role": cur, "invitations_revoked": n})
+			map[string]any{"role": cur, "invitations_revoked": invs, "api_keys_revoked": keys})
 	})
 	if err != nil {
 		return fmt.Errorf("workspace: remove member: %w", err)
@@ -162,21 +163,33 @@ func (s *Service) keepAnOwner(ctx context.Context, tx bun.IDB, workspaceID strin
 	return nil
 }
 
-// revokeInvitationsBy revokes the pending invitations userID sent for any of
-// roles, when they lose the power to grant those roles.
-func revokeInvitationsBy(ctx context.Context, tx bun.IDB, now time.Time, workspaceID, userID string, roles []string) (int64, error) {
+// revokeGrantsBy revokes what userID handed out that they may no longer
+// grant once their role drops to one that cannot grant roles: their
+// pending invitations and their API keys for any of those roles. Otherwise a
+// removed admin could come back through an invitation sent to another
+// address, or keep acting through a key they made.
+func revokeGrantsBy(ctx context.Context, tx bun.IDB, now time.Time, workspaceID, userID string, roles []string) (invitations, keys int64, err error) {
 	if len(roles) == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
-	res, err := tx.NewRaw(`UPDATE invitations SET revoked_at = ?
+	invitations, err = affected(tx.NewRaw(`UPDATE invitations SET revoked_at = ?
 		WHERE workspace_id = ? AND invited_by = ? AND accepted_at IS NULL AND revoked_at IS NULL AND role IN (?)`,
-		now, workspaceID, userID, bun.List(roles)).Exec(ctx)
+		now, workspaceID, userID, bun.List(roles)).Exec(ctx))
 	if err != nil {
-		return 0, fmt.Errorf("revoke invitations: %w", err)
+		return 0, 0, fmt.Errorf("revoke invitations: %w", err)
 	}
-	n, err := res.RowsAffected()
+	keys, err = affected(tx.NewRaw(`UPDATE api_keys SET revoked_at = ?
+		WHERE workspace_id = ? AND created_by = ? AND revoked_at IS NULL AND role IN (?)`,
+		now, workspaceID, userID, bun.List(roles)).Exec(ctx))
 	if err != nil {
-		return 0, fmt.Errorf("revoke invitations: %w", err)
+		return 0, 0, fmt.Errorf("revoke api keys: %w", err)
 	}
-	return n, nil
+	return invitations, keys, nil
+}
+
+func affected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

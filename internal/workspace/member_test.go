@@ -137,7 +137,7 @@ func TestChangeRoleEdgeCases(t *testing.T) {
 		es := f.entries(w.ID)
 		e := es[len(es)-1]
 		if e.Action != workspace.ActionMemberRoleChange || e.TargetType != "user" || e.TargetID != g || *e.ActorUserID != o ||
-			string(e.Details) != `{"from":"agent","invitations_revoked":0,"to":"admin"}` {
+			string(e.Details) != `{"api_keys_revoked":0,"from":"agent","invitations_revoked":0,"to":"admin"}` {
 			t.Errorf("entry = %+v, details %s", e, e.Details)
 		}
 	})
@@ -359,11 +359,64 @@ func TestLosingPowerRevokesInvitations(t *testing.T) {
 			t.Errorf("accepting a removed admin's invitation: %v", err)
 		}
 		es := f.entries(w.ID)
-		if got := string(es[len(es)-1].Details); got != `{"invitations_revoked":2,"role":"admin"}` {
+		if got := string(es[len(es)-1].Details); got != `{"api_keys_revoked":0,"invitations_revoked":2,"role":"admin"}` {
 			t.Errorf("removal details = %s", got)
 		}
-		if got := string(es[len(es)-2].Details); got != `{"from":"owner","invitations_revoked":1,"to":"admin"}` {
+		if got := string(es[len(es)-2].Details); got != `{"api_keys_revoked":0,"from":"owner","invitations_revoked":1,"to":"admin"}` {
 			t.Errorf("demotion details = %s", got)
+		}
+	})
+}
+
+// Security review: a member who is demoted or removed loses the API keys
+// they made for roles they can no longer grant (an admin's admin key must
+// not outlive the admin's access).
+func TestDemotionAndRemovalRevokeTheirAPIKeys(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		w, o := f.workspace("Keys")
+		a := f.member(w, o, admin)
+		_, adminKey, err := f.svc.CreateAPIKey(f.ctx, as(a), admin, w.ID, "admin key", admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, agentKey, err := f.svc.CreateAPIKey(f.ctx, as(a), admin, w.ID, "agent key", agent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ownersKey, err := f.svc.CreateAPIKey(f.ctx, as(o), owner, w.ID, "owner's key", admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Demoted to agent: an agent grants nothing, so both keys go.
+		if err := f.svc.ChangeRole(f.ctx, as(o), owner, w.ID, a, agent); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{adminKey, agentKey} {
+			if _, err := f.svc.AuthenticateAPIKey(f.ctx, k); !errors.Is(err, workspace.ErrInvalidAPIKey) {
+				t.Errorf("key of a demoted admin still works: %v", err)
+			}
+		}
+		if _, err := f.svc.AuthenticateAPIKey(f.ctx, ownersKey); err != nil {
+			t.Errorf("the owner's own key was revoked: %v", err)
+		}
+		es := f.entries(w.ID)
+		if got := string(es[len(es)-1].Details); got != `{"api_keys_revoked":2,"from":"admin","invitations_revoked":0,"to":"agent"}` {
+			t.Errorf("demotion details = %s", got)
+		}
+		// Back to admin, a new key, then removed: the key goes with them.
+		if err := f.svc.ChangeRole(f.ctx, as(o), owner, w.ID, a, admin); err != nil {
+			t.Fatal(err)
+		}
+		_, k2, err := f.svc.CreateAPIKey(f.ctx, as(a), admin, w.ID, "again", viewer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.RemoveMember(f.ctx, as(o), owner, w.ID, a); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.AuthenticateAPIKey(f.ctx, k2); !errors.Is(err, workspace.ErrInvalidAPIKey) {
+			t.Errorf("key of a removed admin still works: %v", err)
 		}
 	})
 }
