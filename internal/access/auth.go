@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/account"
@@ -56,6 +57,8 @@ type Auth struct {
 	Limits   Limits
 	DB       *db.DB
 	Now      func() time.Time
+
+	background sync.WaitGroup
 }
 
 // Errors of the sign-in flows, with the stable codes the API documents.
@@ -68,11 +71,19 @@ var (
 	ErrLoginExpired = httpx.Unauthorized("login_expired", "The sign-in took too long. Enter your e-mail and password again.")
 )
 
+// clientKey is the rate-limit key of the caller's address. IPv6 addresses
+// count per /64, the block one subscriber usually gets, so rotating through
+// it buys no fresh attempts.
 func clientKey(r *http.Request) string {
-	if ip := httpx.ClientIP(r.Context()); ip.IsValid() {
-		return ip.String()
+	ip := httpx.ClientIP(r.Context())
+	switch {
+	case !ip.IsValid():
+		return "ip:unknown"
+	case ip.Is6():
+		p, _ := ip.Prefix(64)
+		return "ip:" + p.String()
 	}
-	return "unknown"
+	return "ip:" + ip.String()
 }
 
 // SignUp creates the user, signs them in and records it.
@@ -95,23 +106,38 @@ func (a *Auth) SignUp(w http.ResponseWriter, r *http.Request, in account.SignUp)
 // user has 2FA on and no code was given it returns ErrTOTPRequired together
 // with a short-lived ticket, so a form can ask for the code without keeping
 // the password.
+//
+// Every attempt is counted before the password is checked and refunded
+// when it turns out right, so a burst of parallel guesses cannot slip past
+// the limits while bcrypt runs.
 func (a *Auth) Login(w http.ResponseWriter, r *http.Request, email, password, code string) (u *account.User, ticket string, err error) {
-	ipKey, acctKey := clientKey(r), strings.ToLower(strings.TrimSpace(email))
-	if blocked, retry := a.Limits.LoginPerIP.Blocked(ipKey); blocked {
-		return nil, "", httpx.TooManyRequests(retry)
+	ipKey, acctKey := clientKey(r), "email:"+strings.ToLower(strings.TrimSpace(email))
+	var taken []counted
+	defer func() { refundAll(taken) }()
+	if err := take(&taken, a.Limits.LoginPerIP, ipKey); err != nil {
+		return nil, "", err
 	}
-	if blocked, retry := a.Limits.LoginPerAccount.Blocked(acctKey); blocked {
-		return nil, "", httpx.TooManyRequests(retry)
+	if err := take(&taken, a.Limits.LoginPerAccount, acctKey); err != nil {
+		return nil, "", err
 	}
+	var known *account.User
 	if code != "" {
-		if blocked, retry := a.Limits.TwoFactor.Blocked(acctKey); blocked {
-			return nil, "", httpx.TooManyRequests(retry)
+		// Wrong codes count per person, whichever way they are sent.
+		known, _ = a.Accounts.GetByEmail(r.Context(), email)
+		tfKey := acctKey
+		if known != nil {
+			tfKey = "user:" + known.ID
+		}
+		if err := take(&taken, a.Limits.TwoFactor, tfKey); err != nil {
+			return nil, "", err
 		}
 	}
 	u, err = a.Accounts.Authenticate(r.Context(), email, password, code)
 	switch {
 	case errors.Is(err, account.ErrTOTPRequired):
-		known, _ := a.Accounts.GetByEmail(r.Context(), email)
+		if known == nil {
+			known, _ = a.Accounts.GetByEmail(r.Context(), email)
+		}
 		if known == nil {
 			return nil, "", ErrInvalidCredentials
 		}
@@ -121,12 +147,11 @@ func (a *Auth) Login(w http.ResponseWriter, r *http.Request, email, password, co
 		}
 		return nil, ticket, ErrTOTPRequired
 	case errors.Is(err, account.ErrTOTPInvalid):
-		a.Limits.TwoFactor.Allow(acctKey)
+		keep(taken, a.Limits.TwoFactor)
 		a.failed(r, email, "auth.2fa_failed")
 		return nil, "", ErrTOTPInvalid
 	case errors.Is(err, account.ErrInvalidCredentials):
-		a.Limits.LoginPerIP.Allow(ipKey)
-		a.Limits.LoginPerAccount.Allow(acctKey)
+		keep(taken, a.Limits.LoginPerIP, a.Limits.LoginPerAccount)
 		a.failed(r, email, "auth.login_failed")
 		return nil, "", ErrInvalidCredentials
 	case err != nil:
@@ -144,15 +169,16 @@ func (a *Auth) CompleteLogin(w http.ResponseWriter, r *http.Request, ticket, cod
 	if err != nil {
 		return nil, ErrLoginExpired
 	}
-	// Wrong codes count per person, so fetching a new ticket buys no guesses.
-	key := "user:" + uid
-	if blocked, retry := a.Limits.TwoFactor.Blocked(key); blocked {
-		return nil, httpx.TooManyRequests(retry)
+	var taken []counted
+	defer func() { refundAll(taken) }()
+	if err := take(&taken, a.Limits.TwoFactor, "user:"+uid); err != nil {
+		return nil, err
 	}
 	u, err := a.Accounts.RedeemLoginTicket(r.Context(), ticket, code)
 	switch {
 	case errors.Is(err, account.ErrTOTPInvalid):
-		a.Limits.TwoFactor.Allow(key)
+		keep(taken, a.Limits.TwoFactor)
+		a.audit(r, uid, "auth.2fa_failed")
 		return nil, ErrTOTPInvalid
 	case errors.Is(err, account.ErrInvalidSession), errors.Is(err, account.ErrInvalidCredentials):
 		return nil, ErrLoginExpired
@@ -161,6 +187,65 @@ func (a *Auth) CompleteLogin(w http.ResponseWriter, r *http.Request, ticket, cod
 	}
 	a.audit(r, u.ID, "auth.login")
 	return u, a.startSession(w, r, u)
+}
+
+// Reauthenticate runs check — a service call that verifies the signed-in
+// caller's password before changing their account (password change, 2FA on
+// or off, new recovery codes) — under the per-account limit, so a stolen
+// session cannot guess the password at will. A wrong password counts; any
+// other outcome is refunded.
+func (a *Auth) Reauthenticate(r *http.Request, check func() error) error {
+	p := PrincipalFrom(r.Context())
+	if p == nil || p.User == nil {
+		return errSignIn
+	}
+	var taken []counted
+	defer func() { refundAll(taken) }()
+	if err := take(&taken, a.Limits.LoginPerAccount, "user:"+p.User.ID); err != nil {
+		return err
+	}
+	err := check()
+	if errors.Is(err, account.ErrInvalidCredentials) {
+		keep(taken, a.Limits.LoginPerAccount)
+		a.audit(r, p.User.ID, "auth.reauth_failed")
+	}
+	return err
+}
+
+// counted is one event taken from a limiter and not yet kept.
+type counted struct {
+	l    *httpx.Limiter
+	key  string
+	kept bool
+}
+
+// take counts one event for key, or answers 429 when the limit is reached.
+func take(taken *[]counted, l *httpx.Limiter, key string) error {
+	if ok, retry := l.Allow(key); !ok {
+		return httpx.TooManyRequests(retry)
+	}
+	*taken = append(*taken, counted{l: l, key: key})
+	return nil
+}
+
+// keep marks the events taken from the given limiters as deserved (a
+// failure), so refundAll leaves them counted.
+func keep(taken []counted, ls ...*httpx.Limiter) {
+	for i := range taken {
+		for _, l := range ls {
+			if taken[i].l == l {
+				taken[i].kept = true
+			}
+		}
+	}
+}
+
+func refundAll(taken []counted) {
+	for _, c := range taken {
+		if !c.kept {
+			c.l.Refund(c.key)
+		}
+	}
 }
 
 // Logout revokes the caller's session server-side and clears the cookie, so
@@ -205,12 +290,27 @@ func (a *Auth) audit(r *http.Request, userID, action string) {
 }
 
 // failed audits a failed attempt against a known account (unknown e-mails
-// are not recorded: that would store addresses of people who never signed up).
+// are not recorded: that would store addresses of people who never signed
+// up). It runs after the response, so that known and unknown e-mails take
+// the same time to answer (security.md §3.F F-3).
 func (a *Auth) failed(r *http.Request, email, action string) {
-	if u, err := a.Accounts.GetByEmail(r.Context(), email); err == nil && u != nil {
-		a.audit(r, u.ID, action)
-	}
+	act := Actor(r)
+	ctx := context.WithoutCancel(r.Context())
+	a.background.Add(1)
+	go func() {
+		defer a.background.Done()
+		if u, err := a.Accounts.GetByEmail(ctx, email); err == nil && u != nil {
+			act.UserID = u.ID
+			if err := audit.Record(ctx, a.DB.W, a.Now(), "", act, action, "user", u.ID, nil); err != nil && a.Guard.Log != nil {
+				a.Guard.Log.ErrorContext(ctx, "audit write failed", "action", action, "err", err)
+			}
+		}
+	}()
 }
+
+// Wait waits for audit entries still being written after their responses
+// (for a clean shutdown and for tests).
+func (a *Auth) Wait() { a.background.Wait() }
 
 // DomainError maps errors from the domain packages to HTTP errors:
 // validation to 422 naming the field, not-found to 404, conflicts to 409.

@@ -30,8 +30,12 @@ func totpAAD(userID string) keyring.AAD {
 // as pending (replacing any earlier pending one) and returns it with the
 // otpauth:// URL to show as a QR code. Nothing changes at login until
 // EnableTOTP confirms a code. ErrTOTPAlreadyEnabled when 2FA is on.
-func (s *Service) BeginTOTP(ctx context.Context, userID string) (secret, otpauthURL string, err error) {
-	r, err := s.loadUser(ctx, s.d.R, userID)
+//
+// It asks for the password (ErrInvalidCredentials when wrong): changing an
+// authentication factor needs re-authentication, or a stolen session could
+// enrol the thief's authenticator and lock the owner out.
+func (s *Service) BeginTOTP(ctx context.Context, userID, password string) (secret, otpauthURL string, err error) {
+	r, err := s.verifyPassword(ctx, userID, password)
 	if err != nil {
 		return "", "", fmt.Errorf("account: begin totp: %w", err)
 	}

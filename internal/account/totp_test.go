@@ -39,7 +39,7 @@ var recoveryCodeShape = regexp.MustCompile(`^[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-
 func enrol(t *testing.T, f *fixture, userID string) (string, []string) {
 	t.Helper()
 	ctx := context.Background()
-	secret, _, err := f.svc.BeginTOTP(ctx, userID)
+	secret, _, err := f.svc.BeginTOTP(ctx, userID, testPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestTOTPFlow(t *testing.T) {
 			t.Errorf("enable before begin: %v", err)
 		}
 
-		secret, otpURL, err := f.svc.BeginTOTP(ctx, u.ID)
+		secret, otpURL, err := f.svc.BeginTOTP(ctx, u.ID, testPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func TestTOTPFlow(t *testing.T) {
 			t.Fatalf("login while 2FA is pending: %v", err)
 		}
 		// A second Begin replaces the pending secret.
-		secret2, _, err := f.svc.BeginTOTP(ctx, u.ID)
+		secret2, _, err := f.svc.BeginTOTP(ctx, u.ID, testPassword)
 		if err != nil || secret2 == secret {
 			t.Fatalf("second begin: %v (same secret: %v)", err, secret2 == secret)
 		}
@@ -103,7 +103,7 @@ func TestTOTPFlow(t *testing.T) {
 		if _, err := f.svc.EnableTOTP(ctx, u.ID, enableCode); !errors.Is(err, account.ErrTOTPAlreadyEnabled) {
 			t.Errorf("enable twice: %v", err)
 		}
-		if _, _, err := f.svc.BeginTOTP(ctx, u.ID); !errors.Is(err, account.ErrTOTPAlreadyEnabled) {
+		if _, _, err := f.svc.BeginTOTP(ctx, u.ID, testPassword); !errors.Is(err, account.ErrTOTPAlreadyEnabled) {
 			t.Errorf("begin while enabled: %v", err)
 		}
 
@@ -254,7 +254,7 @@ func TestTOTPSecretSealed(t *testing.T) {
 		f := newFixture(t, d)
 		u := f.signUp(t, "sealed@example.com")
 		other := f.signUp(t, "neighbour@example.com")
-		secret, _, err := f.svc.BeginTOTP(ctx, u.ID)
+		secret, _, err := f.svc.BeginTOTP(ctx, u.ID, testPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -348,6 +348,21 @@ func TestSecondFactorSingleUseUnderConcurrency(t *testing.T) {
 			if ok != 1 {
 				t.Errorf("code %q accepted %d times, want once", c, ok)
 			}
+		}
+	})
+}
+
+// Security review: starting 2FA enrolment needs the password, so a stolen
+// session cannot enrol the thief's authenticator.
+func TestBeginTOTPNeedsThePassword(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		u := f.signUp(t, "reauth@example.com")
+		if _, _, err := f.svc.BeginTOTP(context.Background(), u.ID, "not the password"); !errors.Is(err, account.ErrInvalidCredentials) {
+			t.Fatalf("wrong password: %v", err)
+		}
+		if n := count(t, d, "users", "id = ? AND totp_secret IS NOT NULL", u.ID); n != 0 {
+			t.Fatal("a pending secret was stored without the password")
 		}
 	})
 }

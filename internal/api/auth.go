@@ -102,7 +102,9 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := access.PrincipalFrom(r.Context())
-	if err := a.Accounts.ChangePassword(r.Context(), p.User.ID, in.CurrentPassword, in.NewPassword, p.Session.ID); err != nil {
+	if err := a.Auth.Reauthenticate(r, func() error {
+		return a.Accounts.ChangePassword(r.Context(), p.User.ID, in.CurrentPassword, in.NewPassword, p.Session.ID)
+	}); err != nil {
 		return passwordError(err, "current_password")
 	}
 	a.Auth.AuditUser(r, "auth.password_change")
@@ -110,11 +112,20 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// beginTOTP starts enrolment; it needs the password, so a stolen session
+// cannot enrol another authenticator.
 func (a *API) beginTOTP(w http.ResponseWriter, r *http.Request) error {
+	var in passwordOnly
+	if err := httpx.DecodeJSON(w, r, &in, 0); err != nil {
+		return err
+	}
 	p := access.PrincipalFrom(r.Context())
-	secret, url, err := a.Accounts.BeginTOTP(r.Context(), p.User.ID)
-	if err != nil {
-		return access.DomainError(err)
+	var secret, url string
+	if err := a.Auth.Reauthenticate(r, func() (err error) {
+		secret, url, err = a.Accounts.BeginTOTP(r.Context(), p.User.ID, in.Password)
+		return err
+	}); err != nil {
+		return passwordError(err, "password")
 	}
 	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"secret": secret, "otpauth_url": url})
 }
@@ -133,6 +144,11 @@ func (a *API) enableTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return access.DomainError(err)
 	}
+	// A new factor ends every other session: whoever else was signed in
+	// must now pass it too.
+	if err := a.Accounts.RevokeOtherSessions(r.Context(), p.User.ID, p.Session.ID); err != nil {
+		return httpx.Internal(err)
+	}
 	a.Auth.AuditUser(r, "auth.2fa_enable")
 	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes})
 }
@@ -147,8 +163,11 @@ func (a *API) disableTOTP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := access.PrincipalFrom(r.Context())
-	if err := a.Accounts.DisableTOTP(r.Context(), p.User.ID, in.Password); err != nil {
+	if err := a.Auth.Reauthenticate(r, func() error { return a.Accounts.DisableTOTP(r.Context(), p.User.ID, in.Password) }); err != nil {
 		return passwordError(err, "password")
+	}
+	if err := a.Accounts.RevokeOtherSessions(r.Context(), p.User.ID, p.Session.ID); err != nil {
+		return httpx.Internal(err)
 	}
 	a.Auth.AuditUser(r, "auth.2fa_disable")
 	w.WriteHeader(http.StatusNoContent)
@@ -161,8 +180,11 @@ func (a *API) regenerateRecoveryCodes(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	p := access.PrincipalFrom(r.Context())
-	codes, err := a.Accounts.RegenerateRecoveryCodes(r.Context(), p.User.ID, in.Password)
-	if err != nil {
+	var codes []string
+	if err := a.Auth.Reauthenticate(r, func() (err error) {
+		codes, err = a.Accounts.RegenerateRecoveryCodes(r.Context(), p.User.ID, in.Password)
+		return err
+	}); err != nil {
 		return passwordError(err, "password")
 	}
 	a.Auth.AuditUser(r, "auth.recovery_codes_regenerate")

@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -122,7 +123,7 @@ func TestTwoFactorLogin(t *testing.T) {
 			Secret     string `json:"secret"`
 			OtpauthURL string `json:"otpauth_url"`
 		}
-		u.Do("POST", "/api/v1/me/2fa/setup", nil).Must(t, 200).JSON(t, &setup)
+		u.Do("POST", "/api/v1/me/2fa/setup", map[string]string{"password": apptest.Password}).Must(t, 200).JSON(t, &setup)
 		if setup.Secret == "" || !strings.HasPrefix(setup.OtpauthURL, "otpauth://totp/") {
 			t.Fatalf("setup = %+v", setup)
 		}
@@ -210,4 +211,60 @@ func TestForwardedForIsIgnoredFromUntrustedPeers(t *testing.T) {
 	}
 	c.Header.Set("X-Forwarded-For", "203.0.113.9")
 	c.Do("POST", "/api/v1/auth/login", map[string]string{"email": "a@example.com", "password": "whatever it is"}).Must(t, 429)
+}
+
+// Security review: guesses sent in parallel are counted before bcrypt runs,
+// so exactly the limit of them is checked and the rest get 429.
+func TestParallelGuessesCannotSlipPastTheLimit(t *testing.T) {
+	var a *apptest.App
+	clock := func() time.Time { return a.Clock.Now() }
+	a = apptest.New(t, dbtest.SQLite(t), apptest.WithLimits(access.Limits{
+		LoginPerIP:      httpx.NewLimiter(1000, 5*time.Minute, clock),
+		LoginPerAccount: httpx.NewLimiter(5, 15*time.Minute, clock),
+		SignupPerIP:     httpx.NewLimiter(100, 30*time.Minute, clock),
+		TwoFactor:       httpx.NewLimiter(5, 5*time.Minute, clock),
+	}))
+	u := a.SignUp(t, "burst")
+	statuses := make(chan int, 40)
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses <- a.Client(t).Do("POST", "/api/v1/auth/login", map[string]string{"email": u.Email, "password": "a wrong guess here"}).Status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count[401] != 5 || count[429] != 35 {
+		t.Fatalf("statuses = %v, want 5×401 and 35×429", count)
+	}
+
+	// A signed-in session cannot guess the password either: re-authentication
+	// (here, starting 2FA) shares the per-account budget.
+	a.Clock.Advance(16 * time.Minute)
+	u.Login(t)
+	for i := 0; i < 5; i++ {
+		u.Do("POST", "/api/v1/me/2fa/setup", map[string]string{"password": "guess " + string(rune('a'+i))}).Must(t, 422)
+	}
+	u.Do("POST", "/api/v1/me/2fa/setup", map[string]string{"password": apptest.Password}).Must(t, 429)
+	u.Do("POST", "/api/v1/me/password", map[string]string{"current_password": apptest.Password, "new_password": "brand new passphrase"}).Must(t, 429)
+}
+
+// Security review: turning two-factor on ends the user's other sessions.
+func TestEnablingTwoFactorEndsOtherSessions(t *testing.T) {
+	a := apptest.New(t, dbtest.SQLite(t))
+	u := a.SignUp(t, "phone")
+	other := a.Client(t)
+	other.Do("POST", "/api/v1/auth/login", map[string]string{"email": u.Email, "password": apptest.Password}).Must(t, 200)
+	var setup struct{ Secret string }
+	u.Do("POST", "/api/v1/me/2fa/setup", map[string]string{"password": apptest.Password}).Must(t, 200).JSON(t, &setup)
+	code, _ := totp.GenerateCode(setup.Secret, a.Clock.Now())
+	u.Do("POST", "/api/v1/me/2fa/enable", map[string]string{"code": code}).Must(t, 200)
+	u.Do("GET", "/api/v1/me", nil).Must(t, 200)
+	other.Do("GET", "/api/v1/me", nil).Must(t, 401)
 }

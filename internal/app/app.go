@@ -123,6 +123,7 @@ func (a *App) Start(ctx context.Context) error {
 // in the table and run after the next start) and closes the database.
 func (a *App) Close(ctx context.Context) error {
 	errs := []error{a.Jobs.Stop(ctx)}
+	a.Auth.Wait()
 	if a.ownDB {
 		errs = append(errs, a.DB.Close())
 	}
@@ -141,7 +142,9 @@ func (a *App) routes() http.Handler {
 		mux.Handle(rt.Method+" "+rt.Pattern, a.Guard.Handler(rt, httpx.WriteError))
 	}
 	csrf := http.NewCrossOriginProtection()
-	protected := csrf.Handler(mux)
+	// No request body may exceed maxBody (JSON endpoints cap theirs lower;
+	// forms and multipart bodies would otherwise spill to disk unbounded).
+	protected := http.MaxBytesHandler(csrf.Handler(mux), maxBody)
 	return httpx.Chain(protected,
 		httpx.RequestIDs,
 		httpx.RealIP(a.Config.TrustedProxies),
@@ -150,6 +153,9 @@ func (a *App) routes() http.Handler {
 		httpx.SecurityHeaders(a.Config.Secure()),
 	)
 }
+
+// maxBody bounds every request body.
+const maxBody = 4 << 20
 
 // Routes lists every route of every surface, for the inventory tests.
 func (a *App) Routes() []access.Route {

@@ -30,7 +30,7 @@ func plant(t *testing.T, a *apptest.App) []string {
 	c.Do("POST", "/api/v1/auth/signup", map[string]any{"email": "canary@example.com", "password": password, "age_confirmed": true}).Must(t, 201)
 	secrets := []string{password, c.Cookie("parley_session").Value}
 	var setup struct{ Secret string }
-	c.Do("POST", "/api/v1/me/2fa/setup", nil).Must(t, 200).JSON(t, &setup)
+	c.Do("POST", "/api/v1/me/2fa/setup", map[string]string{"password": password}).Must(t, 200).JSON(t, &setup)
 	code, _ := totp.GenerateCode(setup.Secret, a.Clock.Now())
 	var en struct {
 		RecoveryCodes []string `json:"recovery_codes"`

@@ -100,7 +100,9 @@ func RealIP(trusted []netip.Prefix) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ip := peerAddr(r.RemoteAddr)
 			if ip.IsValid() && isTrusted(ip) {
-				hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+				// Every X-Forwarded-For line counts: some proxies append a
+				// line of their own rather than joining the client's.
+				hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 				for i := len(hops) - 1; i >= 0; i-- {
 					a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
 					if err != nil {
@@ -180,7 +182,7 @@ func AccessLog(log *slog.Logger, observe Observer) func(http.Handler) http.Handl
 			}
 			d := time.Since(start)
 			if observe != nil {
-				observe(r.Method, route, sw.status, d)
+				observe(Method(r.Method), route, sw.status, d)
 			}
 			level := slog.LevelInfo
 			if sw.status >= 500 {
@@ -188,13 +190,24 @@ func AccessLog(log *slog.Logger, observe Observer) func(http.Handler) http.Handl
 			}
 			log.LogAttrs(r.Context(), level, "http",
 				slog.String("request_id", RequestID(r.Context())),
-				slog.String("method", r.Method),
+				slog.String("method", Method(r.Method)),
 				slog.String("route", route),
 				slog.Int("status", sw.status),
 				slog.Int("bytes", sw.bytes),
 				slog.Duration("duration", d))
 		})
 	}
+}
+
+// Method returns the request method for logs and metric labels: one of the
+// standard methods, or OTHER, so a client cannot mint label values.
+func Method(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
 }
 
 // Recover turns a panic into a 500 with the request ID and logs the stack,

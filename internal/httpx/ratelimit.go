@@ -70,6 +70,17 @@ func (l *Limiter) Blocked(key string) (bool, int) {
 	return true, int(math.Ceil(b.start.Add(l.Window).Sub(now).Seconds()))
 }
 
+// Refund takes back one event counted for key, for callers that count an
+// attempt before doing the work (so parallel attempts cannot all slip past
+// the check) and then learn it should not count (it succeeded).
+func (l *Limiter) Refund(key string) {
+	l.mu.Lock()
+	if b := l.buckets[key]; b != nil && b.n > 0 {
+		b.n--
+	}
+	l.mu.Unlock()
+}
+
 // Reset forgets key (after a successful login, say).
 func (l *Limiter) Reset(key string) {
 	l.mu.Lock()

@@ -74,13 +74,15 @@ func (q *Queue) PurgeDead(ctx context.Context, t time.Time) (int64, error) {
 	return n, nil
 }
 
-// Stats counts jobs by state. Each count walks its own partial index.
+// Stats counts jobs by state. Each count but waiting's walks its own
+// partial index.
 func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 	var s Stats
 	err := q.d.R.NewRaw(`SELECT
 		(SELECT count(*) FROM jobs WHERE state = 'pending'),
+		(SELECT count(*) FROM jobs WHERE state = 'waiting'),
 		(SELECT count(*) FROM jobs WHERE state = 'running'),
-		(SELECT count(*) FROM jobs WHERE state = 'dead')`).Scan(ctx, &s.Pending, &s.Running, &s.Dead)
+		(SELECT count(*) FROM jobs WHERE state = 'dead')`).Scan(ctx, &s.Pending, &s.Waiting, &s.Running, &s.Dead)
 	if err != nil {
 		return Stats{}, fmt.Errorf("job: stats: %w", err)
 	}

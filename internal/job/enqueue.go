@@ -26,22 +26,25 @@ type EnqueueOption func(*enqueueOpts)
 
 // Key sets the ordering key: jobs with the same key run one at a time, in
 // the order they were enqueued (all work for one conversation, say). A job
-// waits while any earlier job with its key is pending — including one
-// waiting for a retry or for a future RunAt — or running; dead jobs do not
+// waits while any earlier job with its key is unfinished — running, waiting,
+// or pending, even if only for a retry or a future RunAt; dead jobs do not
 // hold their key. So do not give a job scheduled far ahead the key of
 // urgent work.
 //
 // On PostgreSQL, Enqueue takes a transaction-scoped advisory lock on the
 // key, so that for one key the order of ids is the order of commits: a
 // transaction that enqueues for a key makes others enqueueing for the same
-// key wait until it ends. Keep such transactions short, and enqueue for
-// several keys in a consistent order.
+// key wait until it ends, and delays the promotion of that key's next job
+// until then. Keep such transactions short, and enqueue for several keys in
+// a consistent order (or PostgreSQL may abort one transaction of a pair as a
+// deadlock).
 func Key(k string) EnqueueOption { return func(o *enqueueOpts) { o.key = k } }
 
-// Unique makes the enqueue idempotent: if a pending or running job with this
-// unique key exists, Enqueue adds nothing and returns that job's ID. Finished
-// jobs are deleted and dead ones do not count, so a later Enqueue with the
-// same key creates a new job.
+// Unique makes the enqueue idempotent: if a pending, waiting or running job
+// with this unique key exists, Enqueue adds nothing and returns that job's
+// ID. Finished jobs are deleted and dead ones do not count, so a later
+// Enqueue with the same key creates a new job: a unique key dedupes
+// redeliveries while the first is unfinished, not for ever.
 func Unique(k string) EnqueueOption { return func(o *enqueueOpts) { o.unique = k } }
 
 // RunAt makes the job runnable no sooner than t.
@@ -88,7 +91,7 @@ func (q *Queue) Enqueue(ctx context.Context, idb bun.IDB, kind string, payload a
 	if err != nil {
 		return 0, fmt.Errorf("job: enqueue %s: %w", kind, err)
 	}
-	if _, inTx := idb.(bun.Tx); !inTx {
+	if !isTx(idb) {
 		q.Notify()
 	}
 	return id, nil
@@ -123,35 +126,54 @@ type newRow struct {
 
 // insert adds r and returns its ID, or the ID of the unfinished job that
 // already holds r.unique.
+//
+// A keyed job starts as waiting when an unfinished job with its key exists,
+// and as pending (the key's head) otherwise; finishing the head promotes the
+// next waiting job (see promote). That keeps blocked jobs out of the claim
+// index, so a long backlog in one conversation costs other conversations
+// nothing.
 func (q *Queue) insert(ctx context.Context, idb bun.IDB, r newRow) (int64, error) {
-	key, unique := nullable(r.key), nullable(r.unique)
+	if r.key != "" && q.d.Dialect == db.Postgres {
+		if !isTx(idb) {
+			// The key lock below is transaction-scoped.
+			var id int64
+			err := idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+				var err error
+				id, err = q.insert(ctx, tx, r)
+				return err
+			})
+			return id, err
+		}
+		// Transactions enqueueing for one key take turns: the next one's
+		// INSERT (a new statement, so a new snapshot) sees this one's row,
+		// and ids are handed out in commit order. promote needs the same
+		// lock, so it never decides while our row is invisible to it.
+		if _, err := q.st.exec(ctx, idb, lockKeySQL, int32(advisoryNamespace), r.key); err != nil {
+			return 0, fmt.Errorf("lock ordering key: %w", err)
+		}
+	}
+	ins := insertSQL
+	args := []any{r.kind, r.payload, nullable(r.key), nullable(r.unique), r.runAt, r.now, r.now}
+	if r.key != "" {
+		ins = insertKeyedSQL
+		if q.d.Dialect == db.SQLite {
+			ins = insertKeyedSQLite
+		}
+		args = []any{r.kind, r.payload, r.key, nullable(r.unique), r.key, r.runAt, r.now, r.now}
+	}
 	// A dedupe can race with the holder finishing (and being deleted)
 	// between our INSERT and SELECT; then insert again.
 	for range 3 {
 		var id int64
-		var err error
-		if q.d.Dialect == db.Postgres && key != nil {
-			// The advisory lock lives until the enclosing transaction ends,
-			// so a second transaction enqueueing for the same key gets a
-			// higher id only after ours has committed (or rolled back).
-			err = idb.NewRaw(`INSERT INTO jobs (kind, payload, ordering_key, unique_key, state, attempts, run_at, created_at, updated_at)
-				SELECT ?, ?, ?, ?, 'pending', 0, ?, ?, ? FROM (SELECT pg_advisory_xact_lock(?, hashtext(?))) AS l
-				ON CONFLICT DO NOTHING RETURNING id`,
-				r.kind, r.payload, key, unique, r.runAt, r.now, r.now, advisoryNamespace, r.key).Scan(ctx, &id)
-		} else {
-			err = idb.NewRaw(`INSERT INTO jobs (kind, payload, ordering_key, unique_key, state, attempts, run_at, created_at, updated_at)
-				VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)
-				ON CONFLICT DO NOTHING RETURNING id`,
-				r.kind, r.payload, key, unique, r.runAt, r.now, r.now).Scan(ctx, &id)
-		}
+		err := q.st.scalar(ctx, idb, &id, ins, args...)
 		if err == nil {
 			return id, nil
 		}
-		if !errors.Is(err, sql.ErrNoRows) || unique == nil {
+		if !errors.Is(err, sql.ErrNoRows) || r.unique == "" {
 			return 0, err
 		}
 		// ON CONFLICT DO NOTHING returned no row: the unique key is taken.
-		err = idb.NewRaw(`SELECT id FROM jobs WHERE unique_key = ? AND state <> 'dead'`, r.unique).Scan(ctx, &id)
+		err = q.st.scalar(ctx, idb, &id, uniqueSQL, r.unique)
 		if err == nil {
 			return id, nil
 		}
@@ -162,9 +184,39 @@ func (q *Queue) insert(ctx context.Context, idb bun.IDB, r newRow) (int64, error
 	return 0, errors.New("unique key kept changing hands")
 }
 
+// The INSERT statements of insert. A keyed job is waiting if an unfinished
+// job with its key exists. SQLite plans with average statistics and may
+// decide that a scan finds some row of a busy key sooner; for a key with no
+// rows that scan is the whole table, on every enqueue — so its variant pins
+// the index.
+const (
+	insertSQL = `INSERT INTO jobs (kind, payload, ordering_key, unique_key, state, attempts, run_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+		ON CONFLICT DO NOTHING RETURNING id`
+	insertKeyedSQL = `INSERT INTO jobs (kind, payload, ordering_key, unique_key, state, attempts, run_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE ordering_key = ? AND ordering_key IS NOT NULL AND state <> 'dead')
+			THEN 'waiting' ELSE 'pending' END, 0, ?, ?, ?)
+		ON CONFLICT DO NOTHING RETURNING id`
+	insertKeyedSQLite = `INSERT INTO jobs (kind, payload, ordering_key, unique_key, state, attempts, run_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_ordering WHERE ordering_key = ? AND ordering_key IS NOT NULL AND state <> 'dead')
+			THEN 'waiting' ELSE 'pending' END, 0, ?, ?, ?)
+		ON CONFLICT DO NOTHING RETURNING id`
+	uniqueSQL  = `SELECT id FROM jobs WHERE unique_key = ? AND state <> 'dead'`
+	lockKeySQL = `SELECT pg_advisory_xact_lock(?, hashtext(?))`
+)
+
+func isTx(idb bun.IDB) bool {
+	switch idb.(type) {
+	case bun.Tx, *bun.Tx:
+		return true
+	}
+	return false
+}
+
 // advisoryNamespace is the first half of the two-integer advisory lock key
 // taken per ordering key on PostgreSQL ("jobs" in ASCII). Two-integer keys
-// live apart from the single-bigint keys goose's migration lock uses.
+// live apart from the single-bigint keys goose's migration lock uses; a
+// hashtext collision between two ordering keys only makes them take turns.
 const advisoryNamespace = 0x6a6f6273
 
 func nullable(s string) *string {

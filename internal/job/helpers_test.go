@@ -28,7 +28,12 @@ func testOptions(o Options) Options {
 		o.Workers = 4
 	}
 	if o.Log == nil {
-		if os.Getenv("JOBLOG") != "" { o.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})) } else { o.Log = slog.New(slog.DiscardHandler) }
+		// PARLEY_TEST_JOB_LOG=1 shows the queues' logs while debugging.
+		if os.Getenv("PARLEY_TEST_JOB_LOG") != "" {
+			o.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		} else {
+			o.Log = slog.New(slog.DiscardHandler)
+		}
 	}
 	return o
 }

@@ -14,9 +14,11 @@ type State string
 
 // The states a row in the jobs table can be in.
 const (
-	// Pending jobs wait for their run_at, for earlier jobs with the same
-	// ordering key, or for a free worker.
+	// Pending jobs wait for their run_at or for a free worker.
 	Pending State = "pending"
+	// Waiting jobs wait for an earlier job with the same ordering key to
+	// finish or die; then the earliest waiting one becomes pending.
+	Waiting State = "waiting"
 	// Running jobs are leased to one worker until locked_until.
 	Running State = "running"
 	// Dead jobs failed permanently or ran out of attempts. They stay until
@@ -47,7 +49,8 @@ type Job struct {
 	UpdatedAt time.Time `bun:"updated_at" json:"updated_at"`
 }
 
-// Decode unmarshals the JSON payload into v.
+// Decode unmarshals the JSON payload into v. A payload that does not decode
+// is a Permanent error: no retry can fix it.
 func (j *Job) Decode(v any) error {
 	if err := json.Unmarshal(j.Payload, v); err != nil {
 		return Permanent(fmt.Errorf("job: decode %s payload: %w", j.Kind, err))
@@ -99,6 +102,7 @@ func (e *retryAfterError) Unwrap() error { return e.err }
 // Stats counts jobs by state, for metrics.
 type Stats struct {
 	Pending int64 `json:"pending"` // includes jobs scheduled for later
+	Waiting int64 `json:"waiting"` // behind an earlier job with their ordering key
 	Running int64 `json:"running"`
 	Dead    int64 `json:"dead"`
 }

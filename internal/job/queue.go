@@ -58,7 +58,6 @@ var errStopped = errors.New("job: queue stopped")
 
 // kind is one registered job kind and its settings.
 type kind struct {
-	name        string
 	h           Handler
 	maxAttempts int
 	timeout     time.Duration
@@ -108,6 +107,7 @@ type Queue struct {
 	d   *db.DB
 	opt Options
 	log *slog.Logger
+	st  *stmts
 
 	mu       sync.Mutex
 	kinds    map[string]*kind
@@ -115,6 +115,7 @@ type Queue struct {
 	started  bool
 	stopped  bool
 	names    []string // registered kinds, sorted: the claim filter
+	claimSQL string   // built by Start for names
 
 	wake     chan struct{} // buffered 1: "look for work now"
 	work     chan *Job     // dispatcher → workers
@@ -151,7 +152,7 @@ func New(d *db.DB, opt Options) *Queue {
 		opt.WorkerID = workerID()
 	}
 	return &Queue{
-		d: d, opt: opt, log: opt.Log.With("component", "job", "worker", opt.WorkerID),
+		d: d, opt: opt, log: opt.Log.With("component", "job", "worker", opt.WorkerID), st: &stmts{d: d},
 		kinds:    map[string]*kind{},
 		wake:     make(chan struct{}, 1),
 		stopping: make(chan struct{}),
@@ -191,7 +192,7 @@ func (q *Queue) Register(name string, h Handler, opts ...KindOption) {
 	case q.kinds[name] != nil:
 		panic("job: kind " + name + " registered twice")
 	}
-	k := &kind{name: name, h: h, maxAttempts: DefaultMaxAttempts, timeout: DefaultTimeout,
+	k := &kind{h: h, maxAttempts: DefaultMaxAttempts, timeout: DefaultTimeout,
 		backoffBase: DefaultBackoffBase, backoffMax: DefaultBackoffMax}
 	for _, o := range opts {
 		o(k)
@@ -199,8 +200,10 @@ func (q *Queue) Register(name string, h Handler, opts ...KindOption) {
 	q.kinds[name] = k
 }
 
-// Start checks the registrations and starts the workers. ctx only supplies
-// values to handler contexts: the queue runs until Stop.
+// Start checks the registrations, prepares the queue's statements and
+// starts the dispatcher and workers. ctx bounds the preparation and supplies
+// values to handler contexts; cancelling it later stops nothing: the queue
+// runs until Stop.
 func (q *Queue) Start(ctx context.Context) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -212,11 +215,20 @@ func (q *Queue) Start(ctx context.Context) error {
 			return fmt.Errorf("job: start: periodic task %s runs kind %s, which is not registered", p.name, p.kind)
 		}
 	}
-	q.started = true
+	names := make([]string, 0, len(q.kinds))
 	for name := range q.kinds {
-		q.names = append(q.names, name)
+		names = append(names, name)
 	}
-	sort.Strings(q.names)
+	sort.Strings(names)
+	q.names = names
+	q.claimSQL = ""
+	if len(names) > 0 {
+		q.claimSQL = claimSQL(q.d.Dialect, len(names))
+	}
+	if err := q.st.prepare(ctx, q.hotStatements()...); err != nil {
+		return fmt.Errorf("job: start: %w", err)
+	}
+	q.started = true
 	q.base = context.WithoutCancel(ctx)
 	q.runCtx, q.cancelRun = context.WithCancelCause(q.base)
 	q.work = make(chan *Job, q.opt.Workers)

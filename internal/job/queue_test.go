@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -341,126 +340,6 @@ func TestUniqueKeyDedupes(t *testing.T) {
 		}
 		if n := countJobs(t, d); n != 2 {
 			t.Errorf("%d rows after Retry, want 2 (the dead row replaced by nothing)", n)
-		}
-	})
-}
-
-// Jobs sharing an ordering key never overlap and run in the order they were
-// enqueued — across retries and across two queues sharing the database —
-// while jobs with different keys run concurrently.
-func TestPerKeyOrdering(t *testing.T) {
-	eachShared(t, func(t *testing.T, d1, d2 *db.DB) {
-		const keys, perKey = 3, 50
-		type state struct {
-			active bool
-			next   int
-		}
-		var (
-			mu       sync.Mutex
-			st       = map[string]*state{}
-			problems []string
-			firsts   atomic.Int32
-			together = make(chan struct{})
-			finished atomic.Int32
-		)
-		lock, unlock := mu.Lock, mu.Unlock
-		for k := range keys {
-			st[fmt.Sprint("conv-", k)] = &state{}
-		}
-		type item struct{ Seq int }
-		handler := func(ctx context.Context, j *Job) error {
-			var it item
-			if err := j.Decode(&it); err != nil {
-				return err
-			}
-			lock()
-			s := st[j.Key]
-			if s.active {
-				problems = append(problems, fmt.Sprintf("%s: job %d started while another job of the key ran", j.Key, it.Seq))
-			}
-			if it.Seq != s.next {
-				problems = append(problems, fmt.Sprintf("%s: job %d ran when %d was next", j.Key, it.Seq, s.next))
-			}
-			s.active = true
-			unlock()
-
-			if it.Seq == 0 {
-				// Every key's first job waits here for the others: this
-				// only completes if different keys run at the same time.
-				if firsts.Add(1) == keys {
-					close(together)
-				}
-				select {
-				case <-together:
-				case <-time.After(waitLimit):
-					lock()
-					problems = append(problems, "the first jobs of different keys did not run concurrently")
-					unlock()
-				}
-			}
-			time.Sleep(200 * time.Microsecond) // widen the window an overlap would need
-
-			fail := it.Seq%7 == 3 && j.Attempts == 1
-			lock()
-			s.active = false
-			if !fail {
-				s.next++
-			}
-			unlock()
-			if fail {
-				return errors.New("transient")
-			}
-			finished.Add(1)
-			return nil
-		}
-		var qs []*Queue
-		for _, d := range []*db.DB{d1, d2} {
-			q := newQueue(t, d, Options{Workers: 4})
-			q.Register("ordered", handler, Backoff(time.Millisecond, 5*time.Millisecond))
-			qs = append(qs, q)
-		}
-		// Enqueue everything first, interleaving keys, then start both.
-		for i := range perKey {
-			for k := range keys {
-				mustEnqueue(t, qs[0], "ordered", item{i}, Key(fmt.Sprint("conv-", k)))
-			}
-		}
-		for _, q := range qs {
-			start(t, q)
-		}
-		waitFor(t, "every job to finish", func() bool { return finished.Load() == keys*perKey })
-		lock()
-		defer unlock()
-		for _, p := range problems {
-			t.Error(p)
-		}
-		for k, s := range st {
-			if s.next != perKey {
-				t.Errorf("%s ran %d jobs, want %d", k, s.next, perKey)
-			}
-		}
-	})
-}
-
-// A dead job does not block later jobs with its key.
-func TestDeadJobDoesNotBlockItsKey(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		q := newQueue(t, d, Options{})
-		ran := make(chan string, 4)
-		q.Register("step", func(ctx context.Context, j *Job) error {
-			var s string
-			j.Decode(&s)
-			ran <- s
-			if s == "first" {
-				return Permanent(errors.New("broken"))
-			}
-			return nil
-		})
-		start(t, q)
-		mustEnqueue(t, q, "step", "first", Key("c"))
-		mustEnqueue(t, q, "step", "second", Key("c"))
-		if got := []string{recv(t, ran, "first"), recv(t, ran, "second")}; !cmp.Equal(got, []string{"first", "second"}) {
-			t.Errorf("ran %v", got)
 		}
 	})
 }

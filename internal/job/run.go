@@ -25,6 +25,7 @@ const (
 // result travels from a worker to the dispatcher, which writes it.
 type result struct {
 	id    int64
+	key   string // ordering key: finishing the head promotes the next job
 	out   outcome
 	runAt time.Time
 	err   string
@@ -40,15 +41,17 @@ func (q *Queue) dispatch() {
 	defer close(q.work)
 	poll := time.NewTicker(q.opt.PollInterval)
 	defer poll.Stop()
-	lease := time.NewTicker(q.opt.Lease / 3)
+	lease := time.NewTicker(max(q.opt.Lease/3, time.Millisecond))
 	defer lease.Stop()
 
 	var (
-		pend     []result
-		inflight int               // claimed and not yet written back
-		look     = true            // there may be runnable jobs
+		pend     []result // written back by the next round
+		later    []string // keys whose promotion was postponed
+		inflight int      // claimed and not yet written back
+		look     = true   // there may be runnable jobs
+		failing  bool     // the last round failed: wait for the next tick
+		// stopping becomes nil once Stop has been called: claim no more.
 		stopping <-chan struct{} = q.stopping
-		failing  bool // the last round failed: wait for the next tick
 	)
 	q.housekeep(true)
 	q.schedule(q.base, q.now())
@@ -80,6 +83,8 @@ func (q *Queue) dispatch() {
 			}
 		}
 		if stopping == nil && inflight == 0 && len(pend) == 0 {
+			// Postponed promotions (if any) are left to repair, which every
+			// running queue does.
 			return
 		}
 		if failing {
@@ -91,10 +96,10 @@ func (q *Queue) dispatch() {
 		if stopping != nil && (look || len(pend) > 0) {
 			n = q.opt.Workers - inflight + len(pend)
 		}
-		if n == 0 && len(pend) == 0 {
+		if n == 0 && len(pend) == 0 && len(later) == 0 {
 			continue
 		}
-		jobs, err := q.round(pend, n)
+		jobs, postponed, err := q.round(pend, later, n)
 		if err != nil {
 			q.log.Error("job round failed; retrying at the next poll", "err", err, "results", len(pend))
 			failing = true
@@ -102,6 +107,7 @@ func (q *Queue) dispatch() {
 		}
 		inflight -= len(pend)
 		pend = pend[:0]
+		later = postponed
 		if n > 0 {
 			look = len(jobs) == n // a full batch: there may be more
 		}
@@ -112,30 +118,34 @@ func (q *Queue) dispatch() {
 	}
 }
 
-// round writes results and claims up to n jobs in one transaction.
-func (q *Queue) round(pend []result, n int) ([]*Job, error) {
+// round writes results (and postponed promotions) and claims up to n jobs
+// in one transaction. It returns the claimed jobs and the keys whose
+// promotion must be tried again.
+func (q *Queue) round(pend []result, later []string, n int) ([]*Job, []string, error) {
 	ctx, cancel := context.WithTimeout(q.base, q.opt.Lease)
 	defer cancel()
 	var jobs []*Job
+	var postponed []string
 	err := q.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		now := q.now()
-		if err := q.finish(ctx, tx, now, pend); err != nil {
+		var err error
+		if postponed, err = q.finish(ctx, tx, now, pend, later); err != nil {
 			return err
 		}
 		if n == 0 {
 			return nil
 		}
-		var err error
 		jobs, err = q.claim(ctx, tx, now, n)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return jobs, nil
+	return jobs, postponed, nil
 }
 
-// housekeep renews our leases (when we hold any) and reaps expired ones.
+// housekeep renews our leases (when we hold any), reaps expired ones and
+// repairs stranded waiting jobs.
 func (q *Queue) housekeep(renew bool) {
 	ctx, cancel := context.WithTimeout(q.base, q.opt.Lease)
 	defer cancel()
@@ -150,6 +160,12 @@ func (q *Queue) housekeep(renew bool) {
 		q.log.Error("job lease reaping failed", "err", err)
 	} else if n > 0 {
 		q.log.Warn("reclaimed jobs whose worker stopped renewing its lease", "jobs", n)
+		q.Notify()
+	}
+	if n, err := q.repair(ctx, now); err != nil {
+		q.log.Error("job repair failed", "err", err)
+	} else if n > 0 {
+		q.log.Warn("promoted waiting jobs nobody had promoted", "jobs", n)
 		q.Notify()
 	}
 }
@@ -170,23 +186,23 @@ func (q *Queue) run(j *Job) result {
 		// (a crash, an OOM kill) rather than the handler failing.
 		msg := cleanError(fmt.Sprintf("gave up after %d attempts; last: %s", j.Attempts-1, j.LastError))
 		log.Error("job dead-lettered", "err", msg)
-		return result{id: j.ID, out: dead, err: msg}
+		return result{id: j.ID, key: j.Key, out: dead, err: msg}
 	}
 	ctx, cancel := context.WithTimeout(q.runCtx, k.timeout)
 	err := call(ctx, k.h, j, log)
 	cancel()
 	if err == nil {
-		return result{id: j.ID, out: done}
+		return result{id: j.ID, key: j.Key, out: done}
 	}
 	if errors.Is(context.Cause(q.runCtx), errStopped) {
 		log.Info("job released at shutdown", "err", cleanError(err.Error()))
-		return result{id: j.ID, out: release}
+		return result{id: j.ID, key: j.Key, out: release}
 	}
 	msg := cleanError(err.Error())
 	var perm *permanentError
 	if errors.As(err, &perm) || j.Attempts >= k.maxAttempts {
 		log.Error("job dead-lettered", "err", msg)
-		return result{id: j.ID, out: dead, err: msg}
+		return result{id: j.ID, key: j.Key, out: dead, err: msg}
 	}
 	delay := backoff(j.Attempts, k.backoffBase, k.backoffMax, rand.Float64())
 	var ra *retryAfterError
@@ -194,7 +210,7 @@ func (q *Queue) run(j *Job) result {
 		delay = ra.d
 	}
 	log.Warn("job failed; will retry", "err", msg, "in", delay)
-	return result{id: j.ID, out: retry, err: msg, runAt: q.now().Add(delay)}
+	return result{id: j.ID, key: j.Key, out: retry, err: msg, runAt: q.now().Add(delay)}
 }
 
 // call runs h, turning a panic into an error so one bad job cannot take the

@@ -144,6 +144,7 @@ func TestBrowserSettingsPages(t *testing.T) {
 	browser.Do(t, ctx,
 		chromedp.Click(chromedp.CSS(`.sidebar a[href="/account/security"]`), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/account/2fa/setup"]`)),
+		chromedp.SendKeys(chromedp.CSS("#setup-password"), password, chromedp.NodeVisible),
 		chromedp.Click(chromedp.CSS(`form[action="/account/2fa/setup"] button`), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS("img.qr")),
 	)

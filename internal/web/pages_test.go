@@ -141,7 +141,8 @@ func TestLoginWithTwoFactor(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		s := start(t, d)
 		c, addr := s.signUp(t, "Ed")
-		p := c.post("/account/2fa/setup", nil).want(t, http.StatusOK, "Enter the 6-digit code", `src="data:image/png;base64,`)
+		c.post("/account/2fa/setup", url.Values{"password": {"not my password"}}).want(t, http.StatusUnprocessableEntity, "That is not your password.")
+		p := c.post("/account/2fa/setup", url.Values{"password": {password}}).want(t, http.StatusOK, "Enter the 6-digit code", `src="data:image/png;base64,`)
 		secret := regexp.MustCompile(`id="totp-secret"[^>]*value="([A-Z2-7]+)"`).FindStringSubmatch(p.Body)
 		if secret == nil {
 			t.Fatalf("no secret on the setup page:\n%s", excerpt(p.Body))

@@ -85,7 +85,9 @@ func (d *Dashboard) changePassword(w http.ResponseWriter, r *http.Request) error
 	if next != r.PostFormValue("new_password_confirm") {
 		err = validate.Field("new_password_confirm", "The two new passwords are not the same.")
 	} else {
-		err = d.Accounts.ChangePassword(r.Context(), pr.User.ID, r.PostFormValue("current_password"), next, pr.Session.ID)
+		err = d.Auth.Reauthenticate(r, func() error {
+			return d.Accounts.ChangePassword(r.Context(), pr.User.ID, r.PostFormValue("current_password"), next, pr.Session.ID)
+		})
 	}
 	p, _, lerr := d.securityPage(r)
 	if lerr != nil {
@@ -106,10 +108,16 @@ func (d *Dashboard) changePassword(w http.ResponseWriter, r *http.Request) error
 	return d.showSecurity(w, http.StatusOK, p)
 }
 
-// beginTOTP starts a two-factor setup and shows the secret to scan.
+// beginTOTP starts a two-factor setup and shows the secret to scan. It
+// asks for the password first: a stolen session must not be able to enrol
+// another authenticator.
 func (d *Dashboard) beginTOTP(w http.ResponseWriter, r *http.Request) error {
 	pr := access.PrincipalFrom(r.Context())
-	secret, url, err := d.Accounts.BeginTOTP(r.Context(), pr.User.ID)
+	var secret, url string
+	err := d.Auth.Reauthenticate(r, func() (err error) {
+		secret, url, err = d.Accounts.BeginTOTP(r.Context(), pr.User.ID, r.PostFormValue("password"))
+		return err
+	})
 	p, v, lerr := d.securityPage(r)
 	if lerr != nil {
 		return lerr
@@ -118,6 +126,9 @@ func (d *Dashboard) beginTOTP(w http.ResponseWriter, r *http.Request) error {
 		status, ierr := p.Form.fail(w, err)
 		if ierr != nil {
 			return ierr
+		}
+		if errors.Is(err, account.ErrInvalidCredentials) {
+			p.Form.Errors["setup_password"], p.Form.Error = "That is not your password.", ""
 		}
 		return d.showSecurity(w, status, p)
 	}
@@ -146,6 +157,11 @@ func (d *Dashboard) enableTOTP(w http.ResponseWriter, r *http.Request) error {
 		}
 		return d.showSecurity(w, status, p)
 	}
+	// A new factor ends every other session: whoever else was signed in
+	// must now pass it too.
+	if err := d.Accounts.RevokeOtherSessions(r.Context(), pr.User.ID, pr.Session.ID); err != nil {
+		return err
+	}
 	d.Auth.AuditUser(r, "auth.2fa_enable")
 	v.RecoveryCodes = codes
 	p.Notice = "Two-factor authentication is on."
@@ -154,7 +170,10 @@ func (d *Dashboard) enableTOTP(w http.ResponseWriter, r *http.Request) error {
 
 func (d *Dashboard) disableTOTP(w http.ResponseWriter, r *http.Request) error {
 	pr := access.PrincipalFrom(r.Context())
-	err := d.Accounts.DisableTOTP(r.Context(), pr.User.ID, r.PostFormValue("password"))
+	err := d.Auth.Reauthenticate(r, func() error { return d.Accounts.DisableTOTP(r.Context(), pr.User.ID, r.PostFormValue("password")) })
+	if err == nil {
+		err = d.Accounts.RevokeOtherSessions(r.Context(), pr.User.ID, pr.Session.ID)
+	}
 	p, _, lerr := d.securityPage(r)
 	if lerr != nil {
 		return lerr
@@ -173,7 +192,11 @@ func (d *Dashboard) disableTOTP(w http.ResponseWriter, r *http.Request) error {
 
 func (d *Dashboard) regenerateCodes(w http.ResponseWriter, r *http.Request) error {
 	pr := access.PrincipalFrom(r.Context())
-	codes, err := d.Accounts.RegenerateRecoveryCodes(r.Context(), pr.User.ID, r.PostFormValue("password"))
+	var codes []string
+	err := d.Auth.Reauthenticate(r, func() (err error) {
+		codes, err = d.Accounts.RegenerateRecoveryCodes(r.Context(), pr.User.ID, r.PostFormValue("password"))
+		return err
+	})
 	p, v, lerr := d.securityPage(r)
 	if lerr != nil {
 		return lerr

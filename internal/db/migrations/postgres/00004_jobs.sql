@@ -9,7 +9,7 @@ CREATE TABLE jobs (
     payload      BYTEA NOT NULL,
     ordering_key TEXT,
     unique_key   TEXT,
-    state        TEXT NOT NULL CHECK (state IN ('pending','running','dead')),
+    state        TEXT NOT NULL CHECK (state IN ('pending','waiting','running','dead')),
     attempts     INTEGER NOT NULL DEFAULT 0,
     run_at       TIMESTAMPTZ NOT NULL,
     locked_by    TEXT,

@@ -13,7 +13,7 @@ CREATE TABLE jobs (
     payload      BLOB NOT NULL,                 -- usually JSON; may hold personal data, never logged
     ordering_key TEXT,                          -- jobs sharing a key run one at a time, in id order
     unique_key   TEXT,                          -- at most one pending or running job per key
-    state        TEXT NOT NULL CHECK (state IN ('pending','running','dead')),
+    state        TEXT NOT NULL CHECK (state IN ('pending','waiting','running','dead')),
     attempts     INTEGER NOT NULL DEFAULT 0,    -- claims so far, including the current one
     run_at       TIMESTAMP NOT NULL,            -- not runnable before this
     locked_by    TEXT,                          -- worker ID holding the lease while running
