@@ -59,6 +59,8 @@ func TestExpiredTrialIsReadOnly(t *testing.T) {
 		if len(ms.Members) != 2 {
 			t.Fatalf("members after expiry = %d", len(ms.Members))
 		}
+		// Security actions stay open: revoking keys and invitations, removing
+		// people, leaving.
 		owner.Do("DELETE", base+"/api-keys/"+key.APIKey.ID, nil).Must(t, 204)
 		agent.Do("DELETE", base+"/membership", nil).Must(t, 204)
 		// Creating a new workspace (a new trial) is not blocked.
