@@ -68,9 +68,10 @@ func (s *Service) BeginTOTP(ctx context.Context, userID, password string) (secre
 
 // EnableTOTP turns two-factor authentication on after the user typed a
 // code from the pending secret, and returns their recovery codes — the only
-// time they are visible. ErrTOTPNotPending without a BeginTOTP,
-// ErrTOTPInvalid for a wrong code.
-func (s *Service) EnableTOTP(ctx context.Context, userID, code string) ([]string, error) {
+// time they are visible. Every session but keepSessionID ends: whoever else
+// was signed in must now pass the new factor. ErrTOTPNotPending without a
+// BeginTOTP, ErrTOTPInvalid for a wrong code.
+func (s *Service) EnableTOTP(ctx context.Context, userID, code, keepSessionID string) ([]string, error) {
 	r, err := s.loadUser(ctx, s.d.R, userID)
 	if err != nil {
 		return nil, fmt.Errorf("account: enable totp: %w", err)
@@ -102,7 +103,10 @@ func (s *Service) EnableTOTP(ctx context.Context, userID, code string) ([]string
 		if oneRow(res) != nil {
 			return ErrTOTPNotPending
 		}
-		return replaceRecoveryCodes(ctx, tx, userID, rows)
+		if err := replaceRecoveryCodes(ctx, tx, userID, rows); err != nil {
+			return err
+		}
+		return revokeSessions(ctx, tx, s.now(), userID, keepSessionID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("account: enable totp: %w", err)
@@ -112,8 +116,10 @@ func (s *Service) EnableTOTP(ctx context.Context, userID, code string) ([]string
 
 // DisableTOTP turns two-factor authentication off (or drops a pending
 // setup) after checking the user's password, and deletes their recovery
-// codes. Platform administrators get ErrTOTPEnforced (promise P-05).
-func (s *Service) DisableTOTP(ctx context.Context, userID, password string) error {
+// codes. Like enabling it, it ends every session but keepSessionID: a change
+// of factors signs out whoever else was signed in (security.md §3.C C-7).
+// Platform administrators get ErrTOTPEnforced (promise P-05).
+func (s *Service) DisableTOTP(ctx context.Context, userID, password, keepSessionID string) error {
 	r, err := s.verifyPassword(ctx, userID, password)
 	if err != nil {
 		return fmt.Errorf("account: disable totp: %w", err)
@@ -128,7 +134,10 @@ func (s *Service) DisableTOTP(ctx context.Context, userID, password string) erro
 		if err != nil {
 			return err
 		}
-		return replaceRecoveryCodes(ctx, tx, userID, nil)
+		if err := replaceRecoveryCodes(ctx, tx, userID, nil); err != nil {
+			return err
+		}
+		return revokeSessions(ctx, tx, s.now(), userID, keepSessionID)
 	})
 	if err != nil {
 		return fmt.Errorf("account: disable totp: %w", err)

@@ -43,7 +43,7 @@ func enrol(t *testing.T, f *fixture, userID string) (string, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	codes, err := f.svc.EnableTOTP(ctx, userID, code(t, secret, f.clock.Now()))
+	codes, err := f.svc.EnableTOTP(ctx, userID, code(t, secret, f.clock.Now()), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestTOTPFlow(t *testing.T) {
 			return err
 		}
 
-		if _, err := f.svc.EnableTOTP(ctx, u.ID, "123456"); !errors.Is(err, account.ErrTOTPNotPending) {
+		if _, err := f.svc.EnableTOTP(ctx, u.ID, "123456", ""); !errors.Is(err, account.ErrTOTPNotPending) {
 			t.Errorf("enable before begin: %v", err)
 		}
 
@@ -89,18 +89,18 @@ func TestTOTPFlow(t *testing.T) {
 		secret = secret2
 
 		now := f.clock.Now()
-		if _, err := f.svc.EnableTOTP(ctx, u.ID, code(t, secret, now.Add(5*step))); !errors.Is(err, account.ErrTOTPInvalid) {
+		if _, err := f.svc.EnableTOTP(ctx, u.ID, code(t, secret, now.Add(5*step)), ""); !errors.Is(err, account.ErrTOTPInvalid) {
 			t.Errorf("enable with a wrong code: %v", err)
 		}
 		enableCode := code(t, secret, now)
-		codes, err := f.svc.EnableTOTP(ctx, u.ID, enableCode)
+		codes, err := f.svc.EnableTOTP(ctx, u.ID, enableCode, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := f.svc.Get(ctx, u.ID); !got.TOTPEnabled {
 			t.Error("TOTPEnabled is false after EnableTOTP")
 		}
-		if _, err := f.svc.EnableTOTP(ctx, u.ID, enableCode); !errors.Is(err, account.ErrTOTPAlreadyEnabled) {
+		if _, err := f.svc.EnableTOTP(ctx, u.ID, enableCode, ""); !errors.Is(err, account.ErrTOTPAlreadyEnabled) {
 			t.Errorf("enable twice: %v", err)
 		}
 		if _, _, err := f.svc.BeginTOTP(ctx, u.ID, testPassword); !errors.Is(err, account.ErrTOTPAlreadyEnabled) {
@@ -228,10 +228,10 @@ func TestTOTPFlow(t *testing.T) {
 		}
 
 		// Disabling needs the password, then login needs no code.
-		if err := f.svc.DisableTOTP(ctx, u.ID, "wrong password"); !errors.Is(err, account.ErrInvalidCredentials) {
+		if err := f.svc.DisableTOTP(ctx, u.ID, "wrong password", ""); !errors.Is(err, account.ErrInvalidCredentials) {
 			t.Errorf("disable with a wrong password: %v", err)
 		}
-		if err := f.svc.DisableTOTP(ctx, u.ID, testPassword); err != nil {
+		if err := f.svc.DisableTOTP(ctx, u.ID, testPassword, ""); err != nil {
 			t.Fatal(err)
 		}
 		if err := login(""); err != nil {
@@ -282,7 +282,7 @@ func TestTOTPSecretSealed(t *testing.T) {
 		if _, err := d.W.NewRaw("UPDATE users SET totp_secret = ? WHERE id = ?", raw, other.ID).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.EnableTOTP(ctx, other.ID, code(t, secret, f.clock.Now())); err == nil {
+		if _, err := f.svc.EnableTOTP(ctx, other.ID, code(t, secret, f.clock.Now()), ""); err == nil {
 			t.Error("a secret copied from another row was accepted")
 		}
 	})
@@ -301,7 +301,7 @@ func TestTOTPEnforcedForPlatformAdmins(t *testing.T) {
 			t.Fatal("IsPlatformAdmin not set")
 		}
 		enrol(t, f, u.ID)
-		if err := f.svc.DisableTOTP(ctx, u.ID, testPassword); !errors.Is(err, account.ErrTOTPEnforced) {
+		if err := f.svc.DisableTOTP(ctx, u.ID, testPassword, ""); !errors.Is(err, account.ErrTOTPEnforced) {
 			t.Errorf("admin disabling 2FA: %v", err)
 		}
 		if got, _ := f.svc.Get(ctx, u.ID); !got.TOTPEnabled {
@@ -363,6 +363,62 @@ func TestBeginTOTPNeedsThePassword(t *testing.T) {
 		}
 		if n := count(t, d, "users", "id = ? AND totp_secret IS NOT NULL", u.ID); n != 0 {
 			t.Fatal("a pending secret was stored without the password")
+		}
+	})
+}
+
+// Security §3.C C-7: turning two-factor on or off ends every other session
+// of the user, in the same transaction, and keeps the one that did it.
+func TestFactorChangesEndOtherSessions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		u := f.signUp(t, "factors@example.com")
+		mine, mySession, err := f.svc.CreateSession(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _, err := f.svc.CreateSession(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret, _, err := f.svc.BeginTOTP(ctx, u.ID, testPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.svc.VerifySession(ctx, other); err != nil {
+			t.Fatalf("starting setup ended a session: %v", err)
+		}
+		if _, err := f.svc.EnableTOTP(ctx, u.ID, "000000", mySession.ID); !errors.Is(err, account.ErrTOTPInvalid) {
+			t.Fatal(err)
+		}
+		if _, _, err := f.svc.VerifySession(ctx, other); err != nil {
+			t.Fatalf("a refused enable ended a session: %v", err)
+		}
+		if _, err := f.svc.EnableTOTP(ctx, u.ID, code(t, secret, f.clock.Now()), mySession.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.svc.VerifySession(ctx, other); !errors.Is(err, account.ErrInvalidSession) {
+			t.Fatalf("other session after enable: %v", err)
+		}
+		if _, _, err := f.svc.VerifySession(ctx, mine); err != nil {
+			t.Fatalf("own session after enable: %v", err)
+		}
+		other, _, _ = f.svc.CreateSession(ctx, u.ID)
+		if err := f.svc.DisableTOTP(ctx, u.ID, "wrong password", mySession.ID); !errors.Is(err, account.ErrInvalidCredentials) {
+			t.Fatal(err)
+		}
+		if _, _, err := f.svc.VerifySession(ctx, other); err != nil {
+			t.Fatalf("a refused disable ended a session: %v", err)
+		}
+		if err := f.svc.DisableTOTP(ctx, u.ID, testPassword, mySession.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.svc.VerifySession(ctx, other); !errors.Is(err, account.ErrInvalidSession) {
+			t.Fatalf("other session after disable: %v", err)
+		}
+		if _, _, err := f.svc.VerifySession(ctx, mine); err != nil {
+			t.Fatalf("own session after disable: %v", err)
 		}
 	})
 }

@@ -140,14 +140,9 @@ func (a *API) enableTOTP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := access.PrincipalFrom(r.Context())
-	codes, err := a.Accounts.EnableTOTP(r.Context(), p.User.ID, in.Code)
+	codes, err := a.Accounts.EnableTOTP(r.Context(), p.User.ID, in.Code, p.Session.ID)
 	if err != nil {
 		return access.DomainError(err)
-	}
-	// A new factor ends every other session: whoever else was signed in
-	// must now pass it too.
-	if err := a.Accounts.RevokeOtherSessions(r.Context(), p.User.ID, p.Session.ID); err != nil {
-		return httpx.Internal(err)
 	}
 	a.Auth.AuditUser(r, "auth.2fa_enable")
 	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes})
@@ -163,11 +158,8 @@ func (a *API) disableTOTP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := access.PrincipalFrom(r.Context())
-	if err := a.Auth.Reauthenticate(r, func() error { return a.Accounts.DisableTOTP(r.Context(), p.User.ID, in.Password) }); err != nil {
+	if err := a.Auth.Reauthenticate(r, func() error { return a.Accounts.DisableTOTP(r.Context(), p.User.ID, in.Password, p.Session.ID) }); err != nil {
 		return passwordError(err, "password")
-	}
-	if err := a.Accounts.RevokeOtherSessions(r.Context(), p.User.ID, p.Session.ID); err != nil {
-		return httpx.Internal(err)
 	}
 	a.Auth.AuditUser(r, "auth.2fa_disable")
 	w.WriteHeader(http.StatusNoContent)

@@ -140,7 +140,7 @@ func (d *Dashboard) beginTOTP(w http.ResponseWriter, r *http.Request) error {
 // shows the recovery codes once.
 func (d *Dashboard) enableTOTP(w http.ResponseWriter, r *http.Request) error {
 	pr := access.PrincipalFrom(r.Context())
-	codes, err := d.Accounts.EnableTOTP(r.Context(), pr.User.ID, strings.TrimSpace(r.PostFormValue("code")))
+	codes, err := d.Accounts.EnableTOTP(r.Context(), pr.User.ID, strings.TrimSpace(r.PostFormValue("code")), pr.Session.ID)
 	p, v, lerr := d.securityPage(r)
 	if lerr != nil {
 		return lerr
@@ -157,11 +157,6 @@ func (d *Dashboard) enableTOTP(w http.ResponseWriter, r *http.Request) error {
 		}
 		return d.showSecurity(w, status, p)
 	}
-	// A new factor ends every other session: whoever else was signed in
-	// must now pass it too.
-	if err := d.Accounts.RevokeOtherSessions(r.Context(), pr.User.ID, pr.Session.ID); err != nil {
-		return err
-	}
 	d.Auth.AuditUser(r, "auth.2fa_enable")
 	v.RecoveryCodes = codes
 	p.Notice = "Two-factor authentication is on."
@@ -170,10 +165,9 @@ func (d *Dashboard) enableTOTP(w http.ResponseWriter, r *http.Request) error {
 
 func (d *Dashboard) disableTOTP(w http.ResponseWriter, r *http.Request) error {
 	pr := access.PrincipalFrom(r.Context())
-	err := d.Auth.Reauthenticate(r, func() error { return d.Accounts.DisableTOTP(r.Context(), pr.User.ID, r.PostFormValue("password")) })
-	if err == nil {
-		err = d.Accounts.RevokeOtherSessions(r.Context(), pr.User.ID, pr.Session.ID)
-	}
+	err := d.Auth.Reauthenticate(r, func() error {
+		return d.Accounts.DisableTOTP(r.Context(), pr.User.ID, r.PostFormValue("password"), pr.Session.ID)
+	})
 	p, _, lerr := d.securityPage(r)
 	if lerr != nil {
 		return lerr
