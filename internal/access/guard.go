@@ -22,7 +22,7 @@ type Sessions interface {
 // Workspaces answers membership questions (workspace.Service).
 type Workspaces interface {
 	Get(ctx context.Context, workspaceID string) (*workspace.Workspace, error)
-	MemberRole(ctx context.Context, workspaceID, userID string) (workspace.Role, error)
+	Membership(ctx context.Context, workspaceID, userID string) (*workspace.Membership, error)
 	AuthenticateAPIKey(ctx context.Context, secret string) (*workspace.APIKey, error)
 }
 
@@ -92,7 +92,10 @@ func (g *Guard) authorize(w http.ResponseWriter, r *http.Request, rt Route) (*ht
 	if wsID == "" {
 		return r, httpx.Internal(errors.New("access: member route without {workspace_id}: " + rt.Pattern))
 	}
-	var role workspace.Role
+	var (
+		role workspace.Role
+		ws   *workspace.Workspace
+	)
 	switch {
 	case princ.APIKey != nil:
 		if princ.APIKey.WorkspaceID != wsID {
@@ -102,16 +105,13 @@ func (g *Guard) authorize(w http.ResponseWriter, r *http.Request, rt Route) (*ht
 			return r, httpx.Forbidden("API keys cannot be used for this; sign in to the dashboard instead.")
 		}
 		role = princ.APIKey.Role
+		ws, err = g.Workspaces.Get(r.Context(), wsID)
 	default:
-		role, err = g.Workspaces.MemberRole(r.Context(), wsID, princ.User.ID)
-		if errors.Is(err, db.ErrNotFound) {
-			return r, errNoWorkspace
-		}
-		if err != nil {
-			return r, httpx.Internal(err)
+		var m *workspace.Membership
+		if m, err = g.Workspaces.Membership(r.Context(), wsID, princ.User.ID); err == nil {
+			ws, role = &m.Workspace, m.Role
 		}
 	}
-	ws, err := g.Workspaces.Get(r.Context(), wsID)
 	if errors.Is(err, db.ErrNotFound) {
 		return r, errNoWorkspace
 	}

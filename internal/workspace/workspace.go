@@ -85,13 +85,26 @@ func (s *Service) Create(ctx context.Context, a audit.Actor, name string) (*Work
 // ordered by name.
 func (s *Service) ListForUser(ctx context.Context, userID string) ([]Membership, error) {
 	out := []Membership{}
-	err := s.d.R.NewRaw(`SELECT w.id, w.name, w.plan, w.trial_ends_at, w.created_at, w.updated_at, m.role
-		FROM members m JOIN workspaces w ON w.id = m.workspace_id
-		WHERE m.user_id = ? ORDER BY w.name, w.id`, userID).Scan(ctx, &out)
+	err := s.d.R.NewRaw(membershipSelect+` WHERE m.user_id = ? ORDER BY w.name, w.id`, userID).Scan(ctx, &out)
 	if err != nil {
 		return nil, fmt.Errorf("workspace: list for user: %w", err)
 	}
 	return out, nil
+}
+
+const membershipSelect = `SELECT w.id, w.name, w.plan, w.trial_ends_at, w.created_at, w.updated_at, m.role
+	FROM members m JOIN workspaces w ON w.id = m.workspace_id`
+
+// Membership returns a workspace with userID's role in it, in one query
+// (the access check of every dashboard and API request), or an error
+// wrapping db.ErrNotFound when the user is not a member.
+func (s *Service) Membership(ctx context.Context, workspaceID, userID string) (*Membership, error) {
+	var m Membership
+	err := s.d.R.NewRaw(membershipSelect+` WHERE m.workspace_id = ? AND m.user_id = ?`, workspaceID, userID).Scan(ctx, &m)
+	if err != nil {
+		return nil, fmt.Errorf("workspace: membership: %w", db.NoRows(err))
+	}
+	return &m, nil
 }
 
 // Get returns one workspace, or an error wrapping db.ErrNotFound.

@@ -236,3 +236,23 @@ func TestJSONShapes(t *testing.T) {
 		t.Errorf("api key JSON (-want +got):\n%s", diff)
 	}
 }
+
+// Membership is the guard's one-query access check: the workspace with the
+// user's role, and not found for anyone who is not a member (P-03).
+func TestMembership(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		w, o := f.workspace("Members only")
+		v := f.member(w, o, workspace.RoleViewer)
+		other, stranger := f.workspace("Elsewhere")
+		m, err := f.svc.Membership(f.ctx, w.ID, v)
+		if err != nil || m.ID != w.ID || m.Name != "Members only" || m.Role != workspace.RoleViewer {
+			t.Fatalf("membership = %+v, %v", m, err)
+		}
+		for _, c := range [][2]string{{w.ID, stranger}, {other.ID, v}, {"no-such-workspace", o}} {
+			if _, err := f.svc.Membership(f.ctx, c[0], c[1]); !errors.Is(err, db.ErrNotFound) {
+				t.Errorf("Membership(%s, %s) = %v, want not found", c[0], c[1], err)
+			}
+		}
+	})
+}
