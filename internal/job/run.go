@@ -74,6 +74,15 @@ func (q *Queue) dispatch() {
 				return
 			}
 		}
+		if stopping != nil {
+			// select picks among ready cases at random: a wake that arrived
+			// together with Stop must not win and claim one more batch.
+			select {
+			case <-stopping:
+				stopping = nil
+			default:
+			}
+		}
 		for more := true; more; {
 			select {
 			case r := <-q.results:
