@@ -210,3 +210,19 @@ func NoRows(err error) error {
 	}
 	return err
 }
+
+// OneRow turns the result of an UPDATE or DELETE that must touch a row into
+// ErrNotFound when it touched none.
+func OneRow(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("rows affected: %w", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
