@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
@@ -60,7 +61,58 @@ type Config struct {
 	// SessionTTL is the absolute lifetime of a dashboard session.
 	// PARLEY_SESSION_TTL, default 12h.
 	SessionTTL time.Duration
+
+	// Meta is the Meta app that Messenger (and later Instagram and
+	// WhatsApp) pages connect through.
+	Meta Meta
+	// Simulator runs the built-in Meta simulator and offers a test page, so
+	// Parley can be tried without a Meta app. PARLEY_SIMULATOR: auto (the
+	// default: on when PARLEY_META_APP_ID is empty), on or off.
+	Simulator bool
 }
+
+// Meta configures the Meta app. Every URL is configurable so tests and the
+// built-in simulator can stand in for Meta.
+type Meta struct {
+	// AppID is the Meta app's ID. PARLEY_META_APP_ID.
+	AppID string
+	// AppSecret verifies webhook signatures and signs Graph calls
+	// (appsecret_proof). PARLEY_META_APP_SECRET.
+	AppSecret Secret
+	// VerifyToken answers Meta's webhook subscription handshake.
+	// PARLEY_META_VERIFY_TOKEN.
+	VerifyToken Secret
+	// GraphURL is the Graph API base. PARLEY_META_GRAPH_URL, default
+	// https://graph.facebook.com.
+	GraphURL string
+	// GraphVersion is the Graph API version, like v23.0.
+	// PARLEY_META_GRAPH_VERSION.
+	GraphVersion string
+	// DialogURL is where the Facebook Login dialog lives.
+	// PARLEY_META_DIALOG_URL, default https://www.facebook.com.
+	DialogURL string
+}
+
+// Secret is a configured secret: it prints as [redacted] in logs, %v and
+// %+v, so a dumped Config never shows it.
+type Secret string
+
+// String redacts the secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString redacts the secret in %#v.
+func (s Secret) GoString() string { return s.String() }
+
+// LogValue redacts the secret in log/slog.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// Reveal returns the secret itself, for the one place that uses it.
+func (s Secret) Reveal() string { return string(s) }
 
 // field describes one setting: its variable, its flag, its help text and how
 // to parse it into the Config.
@@ -155,7 +207,64 @@ func fields() []field {
 		{"PARLEY_SHUTDOWN_TIMEOUT", "how long a graceful stop may take", "20s", durationSetter(func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
 		{"PARLEY_WORKERS", "job workers in this process", "4", intSetter(func(c *Config, n int) { c.Workers = n }, 1, 256)},
 		{"PARLEY_SESSION_TTL", "absolute lifetime of a dashboard session", "12h", durationSetter(func(c *Config, d time.Duration) { c.SessionTTL = d })},
+		{"PARLEY_META_APP_ID", "Meta app ID (digits) that pages connect through", "", func(c *Config, v string) error {
+			if v != "" && !digits(v) {
+				return errors.New("want the app's numeric ID from the Meta App Dashboard")
+			}
+			c.Meta.AppID = v
+			return nil
+		}},
+		{"PARLEY_META_APP_SECRET", "Meta app secret: verifies webhooks, signs Graph calls", "", func(c *Config, v string) error {
+			c.Meta.AppSecret = Secret(v)
+			return nil
+		}},
+		{"PARLEY_META_VERIFY_TOKEN", "token Meta echoes in the webhook subscription handshake", "", func(c *Config, v string) error {
+			c.Meta.VerifyToken = Secret(v)
+			return nil
+		}},
+		{"PARLEY_META_GRAPH_URL", "Graph API base URL", "https://graph.facebook.com", urlSetter(func(c *Config, u string) { c.Meta.GraphURL = u })},
+		{"PARLEY_META_GRAPH_VERSION", "Graph API version", "v23.0", func(c *Config, v string) error {
+			if len(v) < 4 || v[0] != 'v' || !strings.Contains(v, ".") {
+				return errors.New("want a version like v23.0")
+			}
+			c.Meta.GraphVersion = v
+			return nil
+		}},
+		{"PARLEY_META_DIALOG_URL", "Facebook Login dialog base URL", "https://www.facebook.com", urlSetter(func(c *Config, u string) { c.Meta.DialogURL = u })},
+		{"PARLEY_SIMULATOR", "built-in Meta simulator with a test page: auto (on without a Meta app), on, off", "auto", func(c *Config, v string) error {
+			switch v {
+			case "auto":
+				c.Simulator = c.Meta.AppID == ""
+			case "on":
+				c.Simulator = true
+			case "off":
+				c.Simulator = false
+			default:
+				return errors.New(`want "auto", "on" or "off"`)
+			}
+			return nil
+		}},
 	}
+}
+
+func urlSetter(set func(*Config, string)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return errors.New("want an absolute http(s) URL without a query")
+		}
+		set(c, strings.TrimRight(v, "/"))
+		return nil
+	}
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func intSetter(set func(*Config, int), lo, hi int) func(*Config, string) error {

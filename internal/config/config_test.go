@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -76,5 +77,43 @@ func TestInvalidValuesNameTheirVariable(t *testing.T) {
 	}
 	if _, err := load(t, nil, "stray"); err == nil || !strings.Contains(err.Error(), "stray") {
 		t.Errorf("stray argument: %v", err)
+	}
+}
+
+func TestMetaSettings(t *testing.T) {
+	env := map[string]string{"PARLEY_META_APP_ID": "1517776481860111", "PARLEY_META_APP_SECRET": "s3cret-canary", "PARLEY_META_VERIFY_TOKEN": "verify-canary"}
+	c, err := Load(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Simulator {
+		t.Error("simulator on (auto) although a Meta app is configured")
+	}
+	if c.Meta.GraphURL != "https://graph.facebook.com" || c.Meta.GraphVersion != "v23.0" || c.Meta.DialogURL != "https://www.facebook.com" {
+		t.Errorf("Meta defaults = %+v", c.Meta)
+	}
+	if c.Meta.AppSecret.Reveal() != "s3cret-canary" {
+		t.Error("app secret not kept")
+	}
+	// Security §3.L L-3: printing the config never shows a secret.
+	for _, form := range []string{fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c.Meta), fmt.Sprint(c.Meta.AppSecret)} {
+		if strings.Contains(form, "canary") {
+			t.Errorf("a secret is printed: %s", form)
+		}
+	}
+	c, err = Load(nil, func(string) string { return "" }, io.Discard)
+	if err != nil || !c.Simulator {
+		t.Fatalf("without a Meta app the simulator is on by default: %v %v", c.Simulator, err)
+	}
+	for k, v := range map[string]string{"PARLEY_META_APP_ID": "abc", "PARLEY_META_GRAPH_URL": "ftp://x", "PARLEY_META_GRAPH_VERSION": "23", "PARLEY_SIMULATOR": "maybe"} {
+		_, err := Load(nil, func(key string) string {
+			if key == k {
+				return v
+			}
+			return ""
+		}, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: error %v does not name the variable", k, v, err)
+		}
 	}
 }
