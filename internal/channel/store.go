@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -329,5 +330,5 @@ func clip(s string) string {
 	if len(s) <= max {
 		return s
 	}
-	return s[:max]
+	return strings.ToValidUTF8(s[:max], "")
 }
