@@ -29,8 +29,13 @@ const (
 	// EventHandover is a thread-control change (pass, take, request).
 	EventHandover EventKind = "handover"
 	// EventPolicy is a policy enforcement notice (the Page was blocked or
-	// unblocked from messaging).
+	// unblocked from messaging). It concerns the whole account: UserID is
+	// empty.
 	EventPolicy EventKind = "policy"
+	// EventDeleted says the person unsent a message; MIDs holds the
+	// platform ID of the message removed (MID stays empty so it does not
+	// collide with the message's own deduplication).
+	EventDeleted EventKind = "deleted"
 )
 
 // Inbound is one platform event, normalized. Adapters produce these from
@@ -41,7 +46,8 @@ type Inbound struct {
 	// AccountID is the connected account the event belongs to (the Page ID):
 	// the routing key. For echoes it is the sender; otherwise the recipient.
 	AccountID string
-	// UserID is the person's platform-scoped ID (PSID).
+	// UserID is the person's platform-scoped ID (PSID); empty only for
+	// account-level events (EventPolicy).
 	UserID string
 	// At is when the platform says the event happened.
 	At time.Time
