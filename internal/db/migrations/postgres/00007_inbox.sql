@@ -49,6 +49,10 @@ CREATE TABLE messages (
 );
 CREATE UNIQUE INDEX messages_external ON messages(channel_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX messages_conversation ON messages(conversation_id, created_at);
+-- Outgoing messages still waiting for a delivery or read receipt: a receipt
+-- ("everything before this watermark was read") visits only these, so a
+-- long conversation costs no more than a short one (P-17).
+CREATE INDEX messages_outgoing_unread ON messages(conversation_id, created_at) WHERE direction = 'out' AND status IN ('sent','delivered');
 
 -- Idempotency keys of inbound events that have no message ID (postbacks
 -- from before v11, referrals, opt-ins): a redelivery finds its key here.

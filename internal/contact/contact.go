@@ -1,0 +1,84 @@
+package contact
+
+import (
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/keyring"
+)
+
+// ProfileState says whether the platform's profile of a contact is known.
+type ProfileState string
+
+// Profile states (column contacts.profile_state).
+const (
+	// ProfilePending: never fetched yet.
+	ProfilePending ProfileState = "pending"
+	// ProfileFetched: the platform answered (maybe with nothing to share).
+	ProfileFetched ProfileState = "fetched"
+	// ProfileUnavailable: fetching failed for good this time; it is tried
+	// again after ProfileRetry.
+	ProfileUnavailable ProfileState = "unavailable"
+)
+
+// How often profiles are fetched again. A fetched profile is refreshed
+// rarely (names and pictures seldom change, and each fetch is a Graph call
+// charged to the Page); one that could not be fetched is tried again the
+// next day, on the contact's next message.
+const (
+	ProfileRefresh = 30 * 24 * time.Hour
+	ProfileRetry   = 24 * time.Hour
+)
+
+// Contact is a person on one channel.
+type Contact struct {
+	ID          string
+	WorkspaceID string
+	ChannelID   string
+	// ExternalID is the platform-scoped ID: PSID on Messenger.
+	ExternalID string
+	// FirstName, LastName and PictureURL are opened from their sealed
+	// columns by Get, GetMany and List; Upsert and Lookup leave them empty.
+	FirstName  string
+	LastName   string
+	Locale     string
+	PictureURL string
+	// ProfileState and ProfileFetchedAt describe the last profile fetch
+	// (ProfileFetchedAt is zero while pending).
+	ProfileState     ProfileState
+	ProfileFetchedAt time.Time
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// DisplayName is the person's name as the platform gave it, or "" when it
+// shared none (or the names were not opened).
+func (c Contact) DisplayName() string {
+	return strings.TrimSpace(c.FirstName + " " + c.LastName)
+}
+
+// ProfileDue reports whether the contact's profile should be fetched at
+// now: never fetched, fetched more than ProfileRefresh ago, or unavailable
+// for more than ProfileRetry.
+func (c Contact) ProfileDue(now time.Time) bool {
+	switch c.ProfileState {
+	case ProfileFetched:
+		return !now.Before(c.ProfileFetchedAt.Add(ProfileRefresh))
+	case ProfileUnavailable:
+		return !now.Before(c.ProfileFetchedAt.Add(ProfileRetry))
+	default:
+		return true
+	}
+}
+
+// Sealed columns of contacts.
+const (
+	colFirstName = "first_name"
+	colLastName  = "last_name"
+	colPicture   = "profile_pic"
+)
+
+// aad binds a sealed contact field to its row and column.
+func aad(workspaceID, id, column string) keyring.AAD {
+	return keyring.AAD{Workspace: workspaceID, Table: "contacts", Column: column, Row: id}
+}

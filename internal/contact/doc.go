@@ -1,0 +1,32 @@
+// Package contact owns the people who message a connected channel: table
+// contacts of migration 00006, one row per (channel, platform-scoped ID),
+// since a PSID means something only for the Page that issued it.
+//
+// # What is kept (promise P-14)
+//
+// The platform-scoped ID, and what the platform's profile API gives:
+// first and last name, locale and profile picture URL — nothing more. The
+// names and the picture URL are personal data: they are sealed under the
+// contact's own key (keyring.SealContactTx, associated data workspace,
+// "contacts", column, contact ID), so destroying that key erases them
+// everywhere, backups included (P-33). The locale is kept in clear: it
+// identifies nobody and replies are chosen by it.
+//
+// # The hot path
+//
+// Store.Upsert runs for every inbound event, inside the webhook's
+// transaction. It costs one SELECT when the contact exists (the common
+// case) and an INSERT … ON CONFLICT DO NOTHING plus at most one more SELECT
+// the first time; it never opens sealed fields, so the Contact it returns
+// has empty names. Get, GetMany and List open them. Prepare, called once
+// at start, has the engine parse that SELECT once instead of per event.
+//
+// Profiles are fetched by a job (package inbox runs it), not on the hot
+// path: ProfileDue says when a contact's profile should be (re)fetched, and
+// SetProfile stores the answer.
+//
+// # Imports
+//
+// contact imports channel, keyring and db. It must not import inbox or any
+// package above it in the dependency rule.
+package contact

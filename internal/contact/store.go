@@ -1,0 +1,318 @@
+package contact
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/keyring"
+)
+
+// Store keeps contacts, their profile fields sealed under each contact's
+// key.
+type Store struct {
+	d   *db.DB
+	kr  *keyring.Keyring
+	now func() time.Time
+
+	mu     sync.Mutex
+	lookup *sql.Stmt // sqlLookup prepared on the writer, once Prepare ran
+}
+
+// NewStore returns a Store on d that seals with kr; now is the clock.
+func NewStore(d *db.DB, kr *keyring.Keyring, now func() time.Time) *Store {
+	return &Store{d: d, kr: kr, now: now}
+}
+
+const contactCols = `id, workspace_id, channel_id, external_id, first_name, last_name, profile_pic, locale,
+	profile_state, profile_fetched_at, created_at, updated_at`
+
+// row is a contacts row as stored; the sealed fields are still sealed.
+type row struct {
+	ID               string     `bun:"id"`
+	WorkspaceID      string     `bun:"workspace_id"`
+	ChannelID        string     `bun:"channel_id"`
+	ExternalID       string     `bun:"external_id"`
+	FirstName        []byte     `bun:"first_name"`
+	LastName         []byte     `bun:"last_name"`
+	ProfilePic       []byte     `bun:"profile_pic"`
+	Locale           string     `bun:"locale"`
+	ProfileState     string     `bun:"profile_state"`
+	ProfileFetchedAt *time.Time `bun:"profile_fetched_at"`
+	CreatedAt        time.Time  `bun:"created_at"`
+	UpdatedAt        time.Time  `bun:"updated_at"`
+}
+
+// dest lists r's fields in the order of contactCols, for Scan.
+func (r *row) dest() []any {
+	return []any{&r.ID, &r.WorkspaceID, &r.ChannelID, &r.ExternalID, &r.FirstName, &r.LastName, &r.ProfilePic, &r.Locale,
+		&r.ProfileState, &r.ProfileFetchedAt, &r.CreatedAt, &r.UpdatedAt}
+}
+
+// contact returns r without its sealed fields.
+func (r *row) contact() Contact {
+	c := Contact{
+		ID: r.ID, WorkspaceID: r.WorkspaceID, ChannelID: r.ChannelID, ExternalID: r.ExternalID, Locale: r.Locale,
+		ProfileState: ProfileState(r.ProfileState), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if r.ProfileFetchedAt != nil {
+		c.ProfileFetchedAt = r.ProfileFetchedAt.UTC()
+	}
+	return c
+}
+
+// open returns r with its sealed fields opened. A contact whose key was
+// destroyed (erased a moment ago) reads as nameless rather than failing a
+// whole listing.
+func (s *Store) open(ctx context.Context, r *row) (Contact, error) {
+	c := r.contact()
+	fields := []struct {
+		column string
+		sealed []byte
+		to     *string
+	}{
+		{colFirstName, r.FirstName, &c.FirstName},
+		{colLastName, r.LastName, &c.LastName},
+		{colPicture, r.ProfilePic, &c.PictureURL},
+	}
+	for _, f := range fields {
+		if f.sealed == nil {
+			continue
+		}
+		pt, err := s.kr.OpenContact(ctx, aad(r.WorkspaceID, r.ID, f.column), r.ID, f.sealed)
+		if errors.Is(err, keyring.ErrKeyDestroyed) {
+			return r.contact(), nil
+		}
+		if err != nil {
+			return Contact{}, err
+		}
+		*f.to = string(pt)
+	}
+	return c, nil
+}
+
+// Upsert returns the contact of externalID on ch, creating it (profile
+// pending) if it is new; created says which. It runs on the hot path of
+// every inbound event, inside the caller's transaction idb: one SELECT when
+// the contact exists. Sealed fields are not opened (the names are empty).
+func (s *Store) Upsert(ctx context.Context, idb bun.IDB, ch channel.Channel, externalID string) (Contact, bool, error) {
+	if externalID == "" {
+		return Contact{}, false, errors.New("contact: upsert: empty external ID")
+	}
+	c, err := s.Lookup(ctx, idb, ch, externalID)
+	if err == nil {
+		return c, false, nil
+	}
+	if !errors.Is(err, db.ErrNotFound) {
+		return Contact{}, false, fmt.Errorf("contact: upsert: %w", err)
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	c = Contact{
+		ID: uuid.Must(uuid.NewV7()).String(), WorkspaceID: ch.WorkspaceID, ChannelID: ch.ID, ExternalID: externalID,
+		ProfileState: ProfilePending, CreatedAt: now, UpdatedAt: now,
+	}
+	// DO NOTHING rather than a failing insert: on PostgreSQL a failed
+	// statement would abort the caller's whole transaction. A concurrent
+	// transaction inserting the same person makes ours wait for it, then
+	// insert nothing; the SELECT below then sees its row.
+	res, err := idb.NewRaw(`INSERT INTO contacts (id, workspace_id, channel_id, external_id, locale, profile_state, created_at, updated_at)
+		VALUES (?, ?, ?, ?, '', 'pending', ?, ?) ON CONFLICT (channel_id, external_id) DO NOTHING`,
+		c.ID, c.WorkspaceID, c.ChannelID, c.ExternalID, now, now).Exec(ctx)
+	if err != nil {
+		return Contact{}, false, fmt.Errorf("contact: upsert: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return Contact{}, false, fmt.Errorf("contact: upsert: %w", err)
+	} else if n == 1 {
+		return c, true, nil
+	}
+	c, err = s.Lookup(ctx, idb, ch, externalID)
+	if err != nil {
+		return Contact{}, false, fmt.Errorf("contact: upsert: %w", err)
+	}
+	return c, false, nil
+}
+
+// sqlLookup finds a person on a channel: the one statement every inbound
+// event costs here.
+const sqlLookup = `SELECT ` + contactCols + ` FROM contacts WHERE channel_id = ? AND external_id = ? AND workspace_id = ?`
+
+// Prepare prepares the statement of the hot path (Upsert and Lookup) on the
+// writer, so that the engine parses it once instead of per event. Call it
+// once at start, outside any transaction; until then the statement runs
+// through bun, only slower.
+func (s *Store) Prepare(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lookup != nil {
+		return nil
+	}
+	q := sqlLookup
+	if s.d.Dialect == db.Postgres {
+		q = strings.Replace(strings.Replace(strings.Replace(q, "?", "$1", 1), "?", "$2", 1), "?", "$3", 1)
+	}
+	st, err := s.d.W.DB.PrepareContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("contact: prepare: %w", err)
+	}
+	s.lookup = st
+	return nil
+}
+
+// Lookup returns the contact of externalID on ch without creating it
+// (db.ErrNotFound when the person never wrote), through idb, with its
+// sealed fields not opened.
+func (s *Store) Lookup(ctx context.Context, idb bun.IDB, ch channel.Channel, externalID string) (Contact, error) {
+	var r row
+	args := []any{ch.ID, externalID, ch.WorkspaceID}
+	s.mu.Lock()
+	st := s.lookup
+	s.mu.Unlock()
+	var err error
+	switch v := idb.(type) {
+	case bun.Tx:
+		if st != nil {
+			err = v.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...).Scan(r.dest()...)
+			break
+		}
+		err = idb.NewRaw(sqlLookup, args...).Scan(ctx, r.dest()...)
+	default:
+		err = idb.NewRaw(sqlLookup, args...).Scan(ctx, r.dest()...)
+	}
+	if err != nil {
+		return Contact{}, db.NoRows(err)
+	}
+	return r.contact(), nil
+}
+
+// Get returns one contact of the workspace with its names opened
+// (db.ErrNotFound for another workspace's).
+func (s *Store) Get(ctx context.Context, workspaceID, id string) (Contact, error) {
+	var r row
+	if err := s.d.R.NewRaw(`SELECT `+contactCols+` FROM contacts WHERE workspace_id = ? AND id = ?`, workspaceID, id).Scan(ctx, &r); err != nil {
+		return Contact{}, fmt.Errorf("contact: get: %w", db.NoRows(err))
+	}
+	c, err := s.open(ctx, &r)
+	if err != nil {
+		return Contact{}, fmt.Errorf("contact: get: %w", err)
+	}
+	return c, nil
+}
+
+// GetMany returns the workspace's contacts among ids, names opened, keyed
+// by ID; IDs of other workspaces or unknown ones are simply absent.
+func (s *Store) GetMany(ctx context.Context, workspaceID string, ids []string) (map[string]Contact, error) {
+	out := make(map[string]Contact, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []row
+	if err := s.d.R.NewRaw(`SELECT `+contactCols+` FROM contacts WHERE workspace_id = ? AND id IN (?)`,
+		workspaceID, bun.In(ids)).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("contact: get many: %w", err)
+	}
+	for i := range rows {
+		c, err := s.open(ctx, &rows[i])
+		if err != nil {
+			return nil, fmt.Errorf("contact: get many: %w", err)
+		}
+		out[c.ID] = c
+	}
+	return out, nil
+}
+
+// ListOptions select and page contacts.
+type ListOptions struct {
+	// ChannelID keeps only one channel's contacts ("" for all).
+	ChannelID string
+	// Limit caps the page (default and maximum 100).
+	Limit int
+	// Before is the ID of the last contact of the previous page: the page
+	// continues with older contacts.
+	Before string
+}
+
+// List returns the workspace's contacts, newest first, names opened.
+func (s *Store) List(ctx context.Context, workspaceID string, opt ListOptions) ([]Contact, error) {
+	if opt.Limit <= 0 || opt.Limit > 100 {
+		opt.Limit = 100
+	}
+	q := `SELECT ` + contactCols + ` FROM contacts WHERE workspace_id = ?`
+	args := []any{workspaceID}
+	if opt.ChannelID != "" {
+		q += ` AND channel_id = ?`
+		args = append(args, opt.ChannelID)
+	}
+	if opt.Before != "" {
+		q += ` AND (created_at, id) < (SELECT created_at, id FROM contacts WHERE workspace_id = ? AND id = ?)`
+		args = append(args, workspaceID, opt.Before)
+	}
+	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	args = append(args, opt.Limit)
+	var rows []row
+	if err := s.d.R.NewRaw(q, args...).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("contact: list: %w", err)
+	}
+	out := make([]Contact, 0, len(rows))
+	for i := range rows {
+		c, err := s.open(ctx, &rows[i])
+		if err != nil {
+			return nil, fmt.Errorf("contact: list: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// SetProfile stores the outcome of a profile fetch. With ProfileFetched it
+// replaces the names, locale and picture by p (sealed; empty fields are
+// stored as nothing) — exactly what the platform shared, nothing more
+// (promise P-14). With ProfileUnavailable it only records the failure and
+// its time, keeping what an earlier fetch found. Either way the time is
+// when ProfileDue starts counting. db.ErrNotFound if the contact is gone.
+func (s *Store) SetProfile(ctx context.Context, workspaceID, id string, p channel.Profile, state ProfileState) error {
+	if state != ProfileFetched && state != ProfileUnavailable {
+		return fmt.Errorf("contact: set profile: state %q is not an outcome", state)
+	}
+	err := s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		now := s.now().UTC().Truncate(time.Microsecond)
+		if state == ProfileUnavailable {
+			return db.OneRow(tx.NewRaw(`UPDATE contacts SET profile_state = 'unavailable', profile_fetched_at = ?, updated_at = ?
+				WHERE workspace_id = ? AND id = ?`, now, now, workspaceID, id).Exec(ctx))
+		}
+		// Update first: the row lock (PostgreSQL) keeps a concurrent erasure
+		// from deleting the contact between this check and the seals below,
+		// which would otherwise create a key for a contact that is gone.
+		if err := db.OneRow(tx.NewRaw(`UPDATE contacts SET profile_state = 'fetched', profile_fetched_at = ?, locale = ?, updated_at = ?
+			WHERE workspace_id = ? AND id = ?`, now, p.Locale, now, workspaceID, id).Exec(ctx)); err != nil {
+			return err
+		}
+		var sealed [3][]byte
+		for i, f := range []struct{ column, value string }{{colFirstName, p.FirstName}, {colLastName, p.LastName}, {colPicture, p.PictureURL}} {
+			if f.value == "" {
+				continue
+			}
+			env, err := s.kr.SealContactTx(ctx, tx, aad(workspaceID, id, f.column), id, []byte(f.value))
+			if err != nil {
+				return err
+			}
+			sealed[i] = env
+		}
+		_, err := tx.NewRaw(`UPDATE contacts SET first_name = ?, last_name = ?, profile_pic = ? WHERE workspace_id = ? AND id = ?`,
+			sealed[0], sealed[1], sealed[2], workspaceID, id).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("contact: set profile: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+// Package inbox owns conversations and their messages (tables
+// conversations, messages and inbound_keys of migration 00007): what people
+// write, what the bot, the AI agent and human agents answer, and the one
+// path every outgoing message takes to the platform (promises P-15 to
+// P-17).
+//
+// # Inbound: Service.Ingest
+//
+// The webhook intake calls Ingest with a batch of normalized events inside
+// its own transaction. For each event, in order: the contact (package
+// contact) and its conversation are found or created, the event is
+// deduplicated (by platform message ID through the unique index on
+// messages, or by Inbound.Key through inbound_keys) so that a redelivered
+// webhook changes nothing and produces no second reply, the message is
+// stored with its body sealed, the conversation's window and counters move,
+// and — unless the event came on standby or the conversation is owned by a
+// human — the Responder is asked for replies, which are queued in the same
+// transaction. Ingest returns Effects; the caller Notifies the queues after
+// commit.
+//
+// Echoes of Parley's own sends (Options.AppID) are matched to the outgoing
+// message by the message ID Parley put in the send's metadata, or by
+// platform ID: never a second row. Echoes from anyone else (another app, a
+// person in Meta's inbox) are stored as the Page's messages and hand the
+// conversation to a human, so the bot stops talking. Deliveries and reads
+// move outgoing messages forward (sent → delivered → read, never back).
+//
+// # Outbound: Service.Reply and the "inbox.send" job
+//
+// Every sender (agents through Reply, responders inside Ingest, later
+// flows and broadcasts) goes through queue: channel.Decide says whether the
+// message may go out now and how (promise P-16), the platform adapter
+// splits or refuses the content, each part is stored as a queued message
+// and an "inbox.send" job is enqueued with the conversation as ordering
+// key, so one conversation's messages go out one at a time, in order. The
+// job checks the policy again, commits status "sending" before calling the
+// platform, and never sends a message twice: a send whose outcome is
+// unknown (a timeout after the request was written, or a worker that died
+// mid-call) is resolved by waiting for its echo, and marked failed
+// "unknown_outcome" if none comes.
+//
+// # Sealing (promises P-15, P-30, P-33)
+//
+// Message bodies are the JSON of channel.Content sealed under the
+// contact's key, bound to (workspace, "messages", "body", message ID), so
+// erasing a contact shreds their messages. A message the person unsent is
+// kept with its body replaced by a sealed {"deleted":true}. No message text
+// reaches logs or job payloads: jobs carry IDs only.
+//
+// # Tables of others
+//
+// inbox reads contacts.external_id in joins (the PSID a send goes to) and
+// never writes contacts, which belong to package contact.
+//
+// # Imports
+//
+// inbox imports contact, channel, job, keyring, db and audit. It must not
+// import channel adapters, net/http or anything above it in the dependency
+// rule: the app wires adapters in through Options.
+package inbox

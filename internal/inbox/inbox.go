@@ -1,0 +1,186 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/parleyhq/parley/internal/audit"
+	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/job"
+	"github.com/parleyhq/parley/internal/keyring"
+)
+
+// Job kinds the Service registers.
+const (
+	// KindSend delivers one queued message, on Options.Sends, with the
+	// conversation as ordering key.
+	KindSend = "inbox.send"
+	// KindProfile fetches a contact's profile, on Options.Jobs, with one
+	// unfinished job per contact at most.
+	KindProfile = "contact.profile"
+)
+
+// Options wire a Service to its collaborators.
+type Options struct {
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Log gets operational events: IDs, kinds and error classes, never
+	// message content or names (default slog.Default()).
+	Log      *slog.Logger
+	Channels *channel.Store
+	Contacts *contact.Store
+	// Senders, Profiles and Adapters are the platform adapters, by channel
+	// type. An adapter fits content to the platform's limits: it splits what
+	// is too long into several messages and refuses what cannot be sent
+	// with a *channel.ContentError. A type without one gets
+	// channel.CheckContent only.
+	Senders  map[channel.Type]channel.Sender
+	Profiles map[channel.Type]channel.ProfileFetcher
+	Adapters map[channel.Type]func(channel.Content) ([]channel.Content, error)
+	// Responder answers inbound messages of bot- and AI-owned
+	// conversations (nil: nobody answers automatically).
+	Responder Responder
+	// AppID is Parley's Meta app ID: echoes carrying it are Parley's own
+	// sends. An echo whose metadata names one of Parley's messages is
+	// Parley's too, whatever its app ID.
+	AppID string
+	// Jobs runs profile fetches; Sends runs outgoing messages (give it many
+	// workers: sends wait on the platform).
+	Jobs  *job.Queue
+	Sends *job.Queue
+}
+
+// Service is the inbox: it applies inbound events, queues and sends
+// replies, and reads conversations back.
+type Service struct {
+	d   *db.DB
+	kr  *keyring.Keyring
+	opt Options
+	log *slog.Logger
+	st  *stmts
+}
+
+// New returns a Service on d sealing bodies with kr.
+func New(d *db.DB, kr *keyring.Keyring, opt Options) *Service {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	return &Service{d: d, kr: kr, opt: opt, log: opt.Log.With("component", "inbox"), st: &stmts{d: d}}
+}
+
+// Retry settings of the job kinds. A send is retried for about an hour on
+// transient failures (backoff doubling from 2 s, capped at 10 min); the
+// attempts also cover the waits for the echo of an uncertain send.
+const (
+	sendMaxAttempts    = 12
+	sendTimeout        = time.Minute
+	profileMaxAttempts = 5
+)
+
+// Register installs the job handlers: KindSend on Sends, KindProfile on
+// Jobs. Call it once, before the queues start.
+func (s *Service) Register() {
+	s.opt.Sends.Register(KindSend, s.handleSend, job.MaxAttempts(sendMaxAttempts), job.Timeout(sendTimeout),
+		job.Backoff(2*time.Second, 10*time.Minute))
+	s.opt.Jobs.Register(KindProfile, s.handleProfile, job.MaxAttempts(profileMaxAttempts), job.Timeout(30*time.Second),
+		job.Backoff(30*time.Second, 30*time.Minute))
+}
+
+// Effects say which queues got jobs in a transaction, so that the caller
+// wakes them once it has committed.
+type Effects struct {
+	Sends int // jobs on Options.Sends
+	Jobs  int // jobs on Options.Jobs
+}
+
+// Add returns the sum of e and o.
+func (e Effects) Add(o Effects) Effects {
+	return Effects{Sends: e.Sends + o.Sends, Jobs: e.Jobs + o.Jobs}
+}
+
+// Notify wakes the queues that e says got jobs. Call it after the
+// transaction that produced e has committed.
+func (s *Service) Notify(e Effects) {
+	if e.Sends > 0 && s.opt.Sends != nil {
+		s.opt.Sends.Notify()
+	}
+	if e.Jobs > 0 && s.opt.Jobs != nil {
+		s.opt.Jobs.Notify()
+	}
+}
+
+// Responder answers an inbound event of a conversation owned by the bot or
+// the AI agent, inside the transaction that stored the event. The replies
+// it returns are queued through the same policy and adapter as everyone
+// else's. It must not fail for anything but a database error: a failure
+// rolls the whole batch back, to be retried.
+type Responder interface {
+	Respond(ctx context.Context, tx bun.Tx, in Incoming) ([]channel.Content, error)
+}
+
+// Incoming is what a Responder gets: the event and what it was stored as.
+type Incoming struct {
+	Channel channel.Channel
+	// Contact is the sender, names not opened (contact.Store.Get opens
+	// them, for a responder that greets by name).
+	Contact contact.Contact
+	// Conversation is the state after the event was applied.
+	Conversation Conversation
+	// Message is the stored inbound message.
+	Message Message
+	// Event is the normalized platform event.
+	Event channel.Inbound
+	// NewContact is true when this event created the contact.
+	NewContact bool
+}
+
+// AutoReply is the simplest Responder: it answers every message and
+// postback with the channel's fixed automatic reply, when it has one.
+type AutoReply struct{}
+
+// Respond implements Responder.
+func (AutoReply) Respond(_ context.Context, _ bun.Tx, in Incoming) ([]channel.Content, error) {
+	if in.Channel.AutoReply == "" || (in.Event.Kind != channel.EventMessage && in.Event.Kind != channel.EventPostback) {
+		return nil, nil
+	}
+	return []channel.Content{{Text: in.Channel.AutoReply}}, nil
+}
+
+// Author is who sends a message through Reply.
+type Author struct {
+	// Type is agent for a person, flow, ai or broadcast for automation.
+	Type SenderType
+	// ID is the agent's user ID (default: Actor.UserID), the flow's or the
+	// broadcast's ID.
+	ID string
+	// Actor is the request behind an agent's reply.
+	Actor audit.Actor
+}
+
+// PolicyError is a send the messaging policy refused (promise P-16);
+// nothing was stored. Decision says why, in words for the person.
+type PolicyError struct {
+	Decision channel.Decision
+}
+
+func (e *PolicyError) Error() string { return "inbox: message refused: " + e.Decision.Reason }
+
+// ErrInvalid wraps arguments a caller got wrong (an unknown owner, an
+// author that cannot send).
+var ErrInvalid = errors.New("invalid")
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// now is the injected clock in UTC at microsecond precision, the precision
+// both engines store, so times read back compare equal to times written.
+func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Microsecond) }

@@ -1,0 +1,133 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/job"
+)
+
+// facts are what the policy engine needs about a send from a to conv on
+// ch at now.
+func facts(ch channel.Channel, conv Conversation, human bool, contactName string, now time.Time) channel.Facts {
+	ts := ch.TokenState
+	if ch.Status != channel.Active {
+		// A disconnected channel has no token at all.
+		ts = channel.TokenNeedsReconnect
+	}
+	return channel.Facts{
+		Type: ch.Type, Now: now, LastInboundAt: conv.LastInboundAt, Human: human,
+		Unreachable: !conv.UnreachableAt.IsZero(), TokenState: ts, ContactName: contactName,
+	}
+}
+
+// adapt fits c to the channel type's limits.
+func (s *Service) adapt(t channel.Type, c channel.Content) ([]channel.Content, error) {
+	if a := s.opt.Adapters[t]; a != nil {
+		return a(c)
+	}
+	if err := channel.CheckContent(c); err != nil {
+		return nil, err
+	}
+	return []channel.Content{c}, nil
+}
+
+// queue is the one outbound path (promise P-16): the policy decides, the
+// adapter fits the content, and each part is stored as a queued message
+// with an "inbox.send" job keyed by the conversation, inside tx. It
+// returns the stored messages; *PolicyError and *channel.ContentError mean
+// nothing was stored.
+func (s *Service) queue(ctx context.Context, tx bun.Tx, ch channel.Channel, conv Conversation, contactName string, a Author, c channel.Content, now time.Time) ([]Message, error) {
+	dec := channel.Decide(facts(ch, conv, a.Type == SenderAgent, contactName, now))
+	if !dec.Allowed {
+		return nil, &PolicyError{Decision: dec}
+	}
+	parts, err := s.adapt(ch.Type, c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Message, 0, len(parts))
+	for _, p := range parts {
+		m := Message{
+			ID: newID(), WorkspaceID: conv.WorkspaceID, ChannelID: ch.ID, ConversationID: conv.ID, ContactID: conv.ContactID,
+			Direction: Out, Kind: p.Kind(), Content: p, SenderType: a.Type, SenderID: a.ID, Status: StatusQueued,
+			MessagingType: dec.MessagingType, Tag: dec.Tag, CreatedAt: now, UpdatedAt: now,
+		}
+		if _, err := s.insertMessage(ctx, tx, &m); err != nil {
+			return nil, err
+		}
+		if _, err := s.opt.Sends.Enqueue(ctx, tx, KindSend, idJob{WS: m.WorkspaceID, ID: m.ID}, job.Key(conv.ID)); err != nil {
+			return nil, fmt.Errorf("queue send: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// Reply sends c to the conversation's contact as a (an agent, a flow, the
+// AI agent or a broadcast), through the messaging policy and the platform
+// adapter, and returns the queued messages (several when the adapter
+// split the content). Errors: *PolicyError (refused: nothing stored, the
+// Decision explains), *channel.ContentError (the content cannot be sent as
+// composed), db.ErrNotFound (no such conversation in the workspace).
+//
+// An agent's reply assigns the conversation to that agent (a.ID, else
+// a.Actor.UserID) when nobody has it, and leaves the owner alone: taking a
+// conversation over is SetOwner.
+func (s *Service) Reply(ctx context.Context, a Author, workspaceID, conversationID string, c channel.Content) ([]Message, error) {
+	if !a.Type.canSend() {
+		return nil, fmt.Errorf("inbox: reply: %w: %q cannot send", ErrInvalid, a.Type)
+	}
+	if a.Type == SenderAgent && a.ID == "" {
+		a.ID = a.Actor.UserID // the signed-in member (empty for an API key)
+	}
+	conv, err := getConversation(ctx, s.d.R, workspaceID, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: reply: %w", err)
+	}
+	ch, err := s.opt.Channels.Get(ctx, workspaceID, conv.ChannelID)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: reply: %w", err)
+	}
+	// The contact's name makes the policy's explanation personal.
+	name := ""
+	if ct, err := s.opt.Contacts.Get(ctx, workspaceID, conv.ContactID); err == nil {
+		name = ct.DisplayName()
+	}
+	var out []Message
+	err = s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		// Read again inside the transaction: the window may have moved.
+		conv, err := getConversation(ctx, tx, workspaceID, conversationID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		out, err = s.queue(ctx, tx, ch, conv, name, a, c, now)
+		if err != nil {
+			return err
+		}
+		q := `UPDATE conversations SET updated_at = ?, last_activity_at = CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END`
+		args := []any{now, now, now}
+		if a.Type == SenderAgent && a.ID != "" {
+			q += `, assignee_id = COALESCE(assignee_id, ?)`
+			args = append(args, a.ID)
+		}
+		_, err = tx.NewRaw(q+` WHERE id = ?`, append(args, conv.ID)...).Exec(ctx)
+		return err
+	})
+	var pe *PolicyError
+	var ce *channel.ContentError
+	if errors.As(err, &pe) || errors.As(err, &ce) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("inbox: reply: %w", err)
+	}
+	s.opt.Sends.Notify()
+	return out, nil
+}

@@ -1,0 +1,265 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/job"
+)
+
+// How long a send whose outcome is unknown waits for its echo before it is
+// given up as failed "unknown_outcome", and how often it looks. Meta sends
+// echoes within seconds; a minute is generous.
+const (
+	echoWait  = time.Minute
+	echoCheck = 20 * time.Second
+)
+
+// action is what the queue should do with a send job.
+type action int
+
+const (
+	done      action = iota // finished: delete the job
+	retry                   // run again after after (0: the kind's backoff)
+	permanent               // dead-letter it: retrying cannot help
+)
+
+// result is the outcome of one run of a send job.
+type result struct {
+	action action
+	after  time.Duration
+	err    error
+}
+
+func finished() result { return result{action: done} }
+func again(after time.Duration, err error) result {
+	return result{action: retry, after: after, err: err}
+}
+func giveUp(err error) result { return result{action: permanent, err: err} }
+
+// handleSend runs an "inbox.send" job.
+func (s *Service) handleSend(ctx context.Context, j *job.Job) error {
+	var p idJob
+	if err := j.Decode(&p); err != nil {
+		return err
+	}
+	r := s.deliver(ctx, p, j.Attempts >= sendMaxAttempts)
+	switch r.action {
+	case retry:
+		if r.err == nil {
+			r.err = errors.New("inbox: send: retry")
+		}
+		if r.after > 0 {
+			return job.RetryAfter(r.after, r.err)
+		}
+		return r.err
+	case permanent:
+		return job.Permanent(r.err)
+	default:
+		return nil
+	}
+}
+
+// outgoing is a message about to be sent, with what the send needs.
+type outgoing struct {
+	msgRow
+	To            string
+	LastInboundAt *time.Time
+	UnreachableAt *time.Time
+}
+
+func (o *outgoing) dest() []any {
+	return append(o.msgRow.dest(), &o.To, &o.LastInboundAt, &o.UnreachableAt)
+}
+
+// The statements of the send path, prepared by Prepare.
+const (
+	sqlLoadOutgoing = `SELECT m.id, m.workspace_id, m.channel_id, m.conversation_id, m.contact_id, m.direction, m.kind, m.body,
+		m.sender_type, m.sender_id, m.external_id, m.reply_to, m.status, m.messaging_type, m.tag, m.error_code, m.error_message,
+		m.platform_at, m.sent_at, m.delivered_at, m.read_at, m.created_at, m.updated_at,
+		c.external_id, v.last_inbound_at, v.unreachable_at
+		FROM messages m JOIN conversations v ON v.id = m.conversation_id JOIN contacts c ON c.id = m.contact_id
+		WHERE m.workspace_id = ? AND m.id = ?`
+	// Commit "sending" before calling the platform: a run that finds it so
+	// knows a call may have gone out.
+	sqlMarkSending = `UPDATE messages SET status = 'sending', messaging_type = ?, tag = ?, updated_at = ? WHERE id = ? AND status = 'queued'`
+	// The echo may have been first: the status only moves forward.
+	// The platform ID is set unless another row has it already (an echo
+	// misfiled as someone else's), which would break the unique index.
+	sqlSent = `UPDATE messages SET external_id = CASE
+			WHEN external_id IS NULL AND NOT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND external_id = ?) THEN ?
+			ELSE external_id END,
+		status = CASE WHEN status IN ('queued','sending','failed') THEN 'sent' ELSE status END,
+		error_code = CASE WHEN status IN ('queued','sending','failed') THEN '' ELSE error_code END,
+		error_message = CASE WHEN status IN ('queued','sending','failed') THEN '' ELSE error_message END,
+		sent_at = COALESCE(sent_at, ?), updated_at = ? WHERE id = ?`
+	sqlRequeue = `UPDATE messages SET status = 'queued', error_message = ?, updated_at = ? WHERE id = ? AND status = 'sending'`
+	sqlFail    = `UPDATE messages SET status = 'failed', error_code = ?, error_message = ?, updated_at = ?
+		WHERE id = ? AND status IN ('queued','sending')`
+)
+
+// deliver sends one queued message, at most once. last is true on the
+// job's final attempt, when nothing may be left in between.
+func (s *Service) deliver(ctx context.Context, p idJob, last bool) result {
+	var o outgoing
+	err := s.st.row(ctx, s.d.R, o.dest(), sqlLoadOutgoing, p.WS, p.ID)
+	if errors.Is(db.NoRows(err), db.ErrNotFound) {
+		return finished() // erased with its conversation or contact
+	}
+	if err != nil {
+		return again(0, fmt.Errorf("inbox: send: load message: %w", err))
+	}
+	switch MessageStatus(o.Status) {
+	case StatusQueued:
+	case StatusSending:
+		// A previous run called the platform and never learnt the outcome
+		// (its worker died, or the answer was lost): never send again.
+		return s.awaitEcho(ctx, &o, last)
+	case StatusReceived:
+		return giveUp(fmt.Errorf("inbox: send: message %s is inbound", o.ID))
+	default:
+		return finished() // sent (maybe the echo came first), delivered, read or failed
+	}
+
+	ch, err := s.opt.Channels.Get(ctx, p.WS, o.ChannelID)
+	if errors.Is(err, db.ErrNotFound) {
+		return finished()
+	}
+	if err != nil {
+		return again(0, fmt.Errorf("inbox: send: %w", err))
+	}
+	sender := s.opt.Senders[ch.Type]
+	if sender == nil {
+		return s.fail(ctx, &o, CodeUnsupported, "Parley cannot send on this kind of channel.", nil)
+	}
+	token, err := s.opt.Channels.Token(ctx, ch)
+	if errors.Is(err, channel.ErrNoToken) {
+		return s.fail(ctx, &o, CodeNeedsReconnect, "The channel needs to be reconnected.", nil)
+	}
+	if err != nil {
+		return again(0, fmt.Errorf("inbox: send: %w", err))
+	}
+	// The window may have closed while the message waited in the queue.
+	now := s.now()
+	conv := Conversation{LastInboundAt: tm(o.LastInboundAt), UnreachableAt: tm(o.UnreachableAt)}
+	dec := channel.Decide(facts(ch, conv, SenderType(o.SenderType) == SenderAgent, "", now))
+	if !dec.Allowed {
+		return s.fail(ctx, &o, dec.Reason, dec.Explanation, nil)
+	}
+	m, err := s.open(ctx, &o.msgRow)
+	if err != nil {
+		return again(0, fmt.Errorf("inbox: send: %w", err))
+	}
+	err = oneRow(s.st.exec(ctx, s.d.W, sqlMarkSending, dec.MessagingType, dec.Tag, now, o.ID))
+	if errors.Is(err, db.ErrNotFound) {
+		return finished() // moved on meanwhile
+	}
+	if err != nil {
+		return again(0, fmt.Errorf("inbox: send: mark sending: %w", err))
+	}
+	o.UpdatedAt = now // the wait for an echo counts from here
+	res, err := sender.Send(ctx, ch, token, channel.Outbound{
+		To: o.To, Content: m.Content, MessagingType: dec.MessagingType, Tag: dec.Tag, Metadata: o.ID,
+	})
+	if err == nil {
+		return s.sent(ctx, &o, res.MID)
+	}
+	var se *channel.SendError
+	if !errors.As(err, &se) {
+		// Senders classify every failure; anything else may have reached
+		// the platform, so it is treated as uncertain.
+		se = &channel.SendError{Kind: channel.ErrUncertain, Message: "unclassified send failure"}
+	}
+	return s.failed(ctx, &o, ch, se, last)
+}
+
+// sent stores the platform's ID of a sent message. The echo may have been
+// first: the status only moves forward.
+func (s *Service) sent(ctx context.Context, o *outgoing, mid string) result {
+	now := s.now()
+	_, err := s.st.exec(ctx, s.d.W, sqlSent, o.ChannelID, mid, nullable(mid), now, now, o.ID)
+	if err != nil {
+		// The message went out; the next run finds it "sending" and waits
+		// for its echo instead of sending it again.
+		return again(0, fmt.Errorf("inbox: send: store result: %w", err))
+	}
+	return finished()
+}
+
+// failed handles a send the platform refused or did not answer.
+func (s *Service) failed(ctx context.Context, o *outgoing, ch channel.Channel, se *channel.SendError, last bool) result {
+	switch {
+	case se.Retryable():
+		if last {
+			return s.fail(ctx, o, CodeSendFailed, se.Message, nil)
+		}
+		// Nothing reached the platform: back to queued, so that the next
+		// run sends it. Should this update fail, the next run finds it
+		// "sending" and never sends: the safe side.
+		if _, err := s.st.exec(ctx, s.d.W, sqlRequeue, clip(se.Message), s.now(), o.ID); err != nil {
+			return again(0, fmt.Errorf("inbox: send: requeue: %w", err))
+		}
+		return again(se.RetryAfter, fmt.Errorf("inbox: send: %w", se))
+	case se.Kind == channel.ErrUncertain:
+		return s.awaitEcho(ctx, o, last)
+	case se.Kind == channel.ErrTokenInvalid:
+		if err := s.opt.Channels.MarkNeedsReconnect(ctx, ch.WorkspaceID, ch.ID, se.Message); err != nil {
+			return again(0, fmt.Errorf("inbox: send: %w", err))
+		}
+		return s.fail(ctx, o, CodeNeedsReconnect, se.Message, nil)
+	case se.Kind == channel.ErrUnreachable:
+		now := s.now()
+		if _, err := s.d.W.NewRaw(`UPDATE conversations SET unreachable_at = COALESCE(unreachable_at, ?), updated_at = ? WHERE id = ?`,
+			now, now, o.ConversationID).Exec(ctx); err != nil {
+			return again(0, fmt.Errorf("inbox: send: mark unreachable: %w", err))
+		}
+		return s.fail(ctx, o, string(se.Kind), se.Message, se)
+	case se.Kind == channel.ErrPermission:
+		if err := s.opt.Channels.RecordError(ctx, ch.WorkspaceID, ch.ID, se.Message); err != nil {
+			s.log.Warn("record channel error", "channel", ch.ID, "err", err)
+		}
+		return s.fail(ctx, o, string(se.Kind), se.Message, se)
+	default: // window_closed, invalid, and kinds this code does not know
+		return s.fail(ctx, o, string(se.Kind), se.Message, se)
+	}
+}
+
+// awaitEcho resolves a send whose outcome is unknown without sending it
+// again: its echo (or the stored answer) moves it to sent; after echoWait
+// without either it is failed "unknown_outcome".
+func (s *Service) awaitEcho(ctx context.Context, o *outgoing, last bool) result {
+	waited := s.now().Sub(o.UpdatedAt)
+	if last || waited >= echoWait {
+		return s.fail(ctx, o, CodeUnknownOutcome,
+			"Messenger did not confirm this message. It may or may not have reached the person; it was not sent again.", nil)
+	}
+	return again(min(echoCheck, echoWait-waited), errors.New("inbox: send: outcome unknown; waiting for the echo"))
+}
+
+// fail marks a queued or sending message failed with a stable code and a
+// message safe to show. With cause set, the job is dead-lettered with it
+// (a platform refusal worth keeping); otherwise it is done.
+func (s *Service) fail(ctx context.Context, o *outgoing, code, message string, cause error) result {
+	_, err := s.st.exec(ctx, s.d.W, sqlFail, code, clip(message), s.now(), o.ID)
+	if err != nil {
+		return again(0, fmt.Errorf("inbox: send: mark failed: %w", err))
+	}
+	s.log.Info("message not sent", "message", o.ID, "conversation", o.ConversationID, "code", code)
+	if cause != nil {
+		return giveUp(fmt.Errorf("inbox: send: %w", cause))
+	}
+	return finished()
+}
+
+// clip bounds an error message kept for display.
+func clip(s string) string {
+	const max = 500
+	if len(s) <= max {
+		return s
+	}
+	return s[:max]
+}
