@@ -1,0 +1,164 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/parleyhq/parley/internal/job"
+)
+
+// delivery is one verified request waiting for the writer.
+type delivery struct {
+	id     string
+	sealed []byte
+	at     time.Time
+	// done receives the outcome of the transaction that stored the
+	// delivery: nil once committed. Buffered, so the writer never waits for
+	// a request.
+	done chan error
+}
+
+// processPayload is a processing job's payload: the deliveries one
+// transaction stored, in arrival order.
+type processPayload struct {
+	IDs []string `json:"ids"`
+}
+
+// orderKey is the processing jobs' ordering key: one, so that batches apply
+// in the order they were stored.
+const orderKey = "webhook"
+
+// batchBytes closes a batch early once its bodies add up to this much, so
+// that one processing job (which opens them all at once) stays small even
+// when Meta sends its largest payloads.
+const batchBytes = 8 << 20
+
+// write is the group-commit writer, the only goroutine that stores
+// deliveries. It takes the first waiting delivery, collects more for up to
+// FlushEvery (or until BatchMax deliveries or batchBytes), stores them all
+// in one transaction and answers every request of the batch. While a
+// transaction runs, new requests queue, so batches grow with the load and
+// the per-delivery cost of a commit shrinks.
+func (in *Intake) write() {
+	defer close(in.done)
+	defer in.ins.close()
+	b := batch{max: in.opt.BatchMax}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case d := <-in.queue:
+			b.add(d)
+		case <-in.stopping:
+			in.drain(&b)
+			return
+		}
+		timer.Reset(in.opt.FlushEvery)
+	collect:
+		for !b.full() {
+			select {
+			case d := <-in.queue:
+				b.add(d)
+			case <-timer.C:
+				break collect
+			case <-in.stopping:
+				break collect // the next round drains the rest
+			}
+		}
+		timer.Stop()
+		in.flush(&b)
+	}
+}
+
+// drain stores everything still queued when Stop was called. No request
+// can queue more by then (see Stop).
+func (in *Intake) drain(b *batch) {
+	for {
+		select {
+		case d := <-in.queue:
+			if b.add(d); b.full() {
+				in.flush(b)
+			}
+		default:
+			if len(b.ds) > 0 {
+				in.flush(b)
+			}
+			return
+		}
+	}
+}
+
+// batch is the deliveries one transaction will store.
+type batch struct {
+	ds    []*delivery
+	bytes int
+	max   int
+}
+
+func (b *batch) add(d *delivery) {
+	b.ds = append(b.ds, d)
+	b.bytes += len(d.sealed)
+}
+
+func (b *batch) full() bool { return len(b.ds) >= b.max || b.bytes >= batchBytes }
+
+// reset empties b, dropping its sealed bodies now rather than when a slot
+// is reused.
+func (b *batch) reset() {
+	clear(b.ds)
+	b.ds, b.bytes = b.ds[:0], 0
+}
+
+// flush stores the batch in one transaction, answers its requests and
+// empties it. The transaction has its own deadline, not the requests'
+// contexts: a client that hung up still has its delivery stored.
+func (in *Intake) flush(b *batch) {
+	err := in.commit(b.ds)
+	if err == nil {
+		in.opt.Jobs.Notify()
+	} else {
+		err = fmt.Errorf("webhook: store %d deliveries: %w", len(b.ds), err)
+	}
+	for _, d := range b.ds {
+		d.done <- err
+	}
+	b.reset()
+}
+
+// commit runs the store transaction. A panic in it (a driver bug, say)
+// rolls it back and fails the batch instead of killing the writer, which
+// would leave every later request waiting.
+func (in *Intake) commit(ds []*delivery) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			in.log.Error("webhook store panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), in.opt.CommitTimeout)
+	defer cancel()
+	return in.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error { return in.storeBatch(ctx, tx, ds) })
+}
+
+// storeBatch inserts the deliveries and the one job that will process
+// them. Both or neither commit: a stored delivery always has its job.
+func (in *Intake) storeBatch(ctx context.Context, tx bun.Tx, batch []*delivery) error {
+	if err := in.ins.insert(ctx, tx, batch); err != nil {
+		return err
+	}
+	ids := make([]string, len(batch))
+	for i, d := range batch {
+		ids[i] = d.id
+	}
+	if _, err := in.opt.Jobs.Enqueue(ctx, tx, Kind, processPayload{IDs: ids}, job.Key(orderKey)); err != nil {
+		return err
+	}
+	if hook := in.beforeCommit.Load(); hook != nil {
+		return (*hook)()
+	}
+	return nil
+}
