@@ -22,6 +22,8 @@ type tenant struct {
 	owner, admin, agent, viewer *apptest.User
 	invitationID, keyID, token  string
 	keys                        map[string]string // role → secret
+	// A connected page with one conversation, and its contact.
+	channelID, conversationID, contactID string
 }
 
 func newTenant(t *testing.T, a *apptest.App, name string) *tenant {
@@ -46,6 +48,8 @@ func newTenant(t *testing.T, a *apptest.App, name string) *tenant {
 		tn.owner.Do("POST", "/api/v1/workspaces/"+tn.ws+"/api-keys", map[string]string{"name": role + " key", "role": role}).Must(t, 201).JSON(t, &k)
 		tn.keys[role], tn.keyID = k.Secret, k.APIKey.ID
 	}
+	seed := seedConversation(t, a, tn.ws, "Hello from "+name)
+	tn.channelID, tn.conversationID, tn.contactID = seed.channel.ID, seed.conversationID, seed.contactID
 	return tn
 }
 
@@ -55,6 +59,7 @@ func fill(pattern string, ws, obj *tenant) string {
 	return strings.NewReplacer(
 		"{workspace_id}", ws.ws, "{user_id}", obj.viewer.ID, "{invitation_id}", obj.invitationID,
 		"{key_id}", obj.keyID, "{token}", obj.token,
+		"{channel_id}", obj.channelID, "{conversation_id}", obj.conversationID, "{contact_id}", obj.contactID,
 	).Replace(pattern)
 }
 
@@ -164,6 +169,10 @@ func TestTenantIsolation(t *testing.T) {
 		A.owner.Do("DELETE", "/api/v1/workspaces/"+A.ws+"/invitations/"+B.invitationID, nil).Must(t, 404)
 		A.owner.Do("DELETE", "/api/v1/workspaces/"+A.ws+"/api-keys/"+B.keyID, nil).Must(t, 404)
 		A.owner.Do("PATCH", "/api/v1/workspaces/"+B.ws, map[string]string{"name": "pwned"}).Must(t, 404)
+		A.owner.Do("DELETE", "/api/v1/workspaces/"+A.ws+"/channels/"+B.channelID, nil).Must(t, 404)
+		A.owner.Do("PUT", "/api/v1/workspaces/"+A.ws+"/channels/"+B.channelID+"/settings", map[string]string{"auto_reply": "pwned"}).Must(t, 404)
+		A.owner.Do("POST", "/api/v1/workspaces/"+A.ws+"/conversations/"+B.conversationID+"/messages", map[string]string{"text": "pwned"}).Must(t, 404)
+		A.owner.Do("PATCH", "/api/v1/workspaces/"+A.ws+"/conversations/"+B.conversationID, map[string]string{"owner": "nobody", "status": "closed"}).Must(t, 404)
 		if after := snapshot(t, d, B.ws); after != before {
 			t.Fatalf("workspace B changed:\nbefore %s\nafter  %s", before, after)
 		}
@@ -195,6 +204,9 @@ func snapshot(t *testing.T, d *db.DB, ws string) string {
 		"SELECT user_id || role FROM members WHERE workspace_id = ? ORDER BY user_id",
 		"SELECT id || coalesce(cast(revoked_at AS TEXT), '-') FROM invitations WHERE workspace_id = ? ORDER BY id",
 		"SELECT id || coalesce(cast(revoked_at AS TEXT), '-') FROM api_keys WHERE workspace_id = ? ORDER BY id",
+		"SELECT id || status || token_state || auto_reply || profile || coalesce(cast(disconnected_at AS TEXT), '-') FROM channels WHERE workspace_id = ? ORDER BY id",
+		"SELECT id || status || owner || cast(updated_at AS TEXT) FROM conversations WHERE workspace_id = ? ORDER BY id",
+		"SELECT id || status FROM messages WHERE workspace_id = ? ORDER BY id",
 	} {
 		var rows []string
 		if err := d.R.NewRaw(q, ws).Scan(t.Context(), &rows); err != nil {
@@ -225,7 +237,8 @@ func TestRoleMatrix(t *testing.T) {
 			c.Header.Set("Authorization", "Bearer "+tn.keys[string(role)])
 			callers = append(callers, caller{role, true, c})
 		}
-		ghost := &tenant{ws: tn.ws, viewer: &apptest.User{ID: "no-such-user"}, invitationID: "no-such-invitation", keyID: "no-such-key", token: "no-such-token"}
+		ghost := &tenant{ws: tn.ws, viewer: &apptest.User{ID: "no-such-user"}, invitationID: "no-such-invitation", keyID: "no-such-key", token: "no-such-token",
+			channelID: "no-such-channel", conversationID: "no-such-conversation", contactID: "no-such-contact"}
 		for _, rt := range a.API.Routes() {
 			for _, cl := range callers {
 				name := fmt.Sprintf("%s %s as %s", rt.Method, rt.Pattern, cl.role)

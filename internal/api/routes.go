@@ -8,8 +8,12 @@ import (
 
 	"github.com/parleyhq/parley/internal/access"
 	"github.com/parleyhq/parley/internal/account"
+	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/channel/connect"
+	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/httpx"
+	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/workspace"
 )
 
@@ -24,6 +28,13 @@ type API struct {
 	Log        *slog.Logger
 	// BaseURL is the public URL, for links in responses.
 	BaseURL string
+
+	// Messaging: connected channels, connecting them, conversations and
+	// the people in them.
+	Channels *channel.Store
+	Connect  *connect.Service
+	Inbox    *inbox.Service
+	Contacts *contact.Store
 }
 
 // Routes is the whole JSON API surface with each route's access policy.
@@ -32,6 +43,7 @@ func (a *API) Routes() []access.Route {
 		public   = access.Public()
 		signedIn = access.SignedIn()
 		viewer   = access.Member(workspace.RoleViewer)
+		agent    = access.Member(workspace.RoleAgent)
 		admin    = access.Member(workspace.RoleAdmin)
 	)
 	const ws = "/api/v1/workspaces/{workspace_id}"
@@ -68,6 +80,20 @@ func (a *API) Routes() []access.Route {
 		route("POST", ws+"/api-keys", admin.SessionOnly(), a.createAPIKey),
 		route("DELETE", ws+"/api-keys/{key_id}", admin.SessionOnly().AllowedWhenReadOnly(), a.revokeAPIKey),
 		route("GET", ws+"/audit-log", admin, a.workspaceAuditLog),
+
+		route("GET", ws+"/channels", viewer, a.listChannels),
+		route("POST", ws+"/channels", admin, a.createChannel),
+		route("GET", ws+"/channels/{channel_id}", viewer, a.getChannel),
+		// Disconnecting is an exit: it stays open when the trial has ended.
+		route("DELETE", ws+"/channels/{channel_id}", admin.AllowedWhenReadOnly(), a.disconnectChannel),
+		route("PUT", ws+"/channels/{channel_id}/settings", admin, a.configureChannel),
+
+		route("GET", ws+"/conversations", viewer, a.listConversations),
+		route("GET", ws+"/conversations/{conversation_id}", viewer, a.getConversation),
+		route("PATCH", ws+"/conversations/{conversation_id}", agent, a.updateConversation),
+		route("GET", ws+"/conversations/{conversation_id}/messages", viewer, a.listMessages),
+		route("POST", ws+"/conversations/{conversation_id}/messages", agent, a.reply),
+		route("GET", ws+"/contacts/{contact_id}", viewer, a.getContact),
 	}
 }
 

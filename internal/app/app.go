@@ -11,12 +11,18 @@ import (
 	"github.com/parleyhq/parley/internal/access"
 	"github.com/parleyhq/parley/internal/account"
 	"github.com/parleyhq/parley/internal/api"
+	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/channel/connect"
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/httpx"
+	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/job"
 	"github.com/parleyhq/parley/internal/keyring"
+	"github.com/parleyhq/parley/internal/meta"
 	"github.com/parleyhq/parley/internal/web"
+	"github.com/parleyhq/parley/internal/webhook"
 	"github.com/parleyhq/parley/internal/workspace"
 )
 
@@ -49,6 +55,20 @@ type App struct {
 	API        *api.API
 	Web        *web.Dashboard
 	Metrics    *Metrics
+
+	// Messaging (see messaging.go).
+	Graph    *meta.Client
+	Channels *channel.Store
+	Connect  *connect.Service
+	Contacts *contact.Store
+	Inbox    *inbox.Service
+	// Sends is the outbound queue: many workers, because each send waits
+	// on the platform.
+	Sends    *job.Queue
+	Webhooks *webhook.Intake
+	// Sim is the built-in Meta simulator, when PARLEY_SIMULATOR is on.
+	Sim *Simulator
+
 	// Handler is the whole HTTP surface with its middleware.
 	Handler http.Handler
 
@@ -93,14 +113,24 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	a.Accounts = account.NewService(a.DB, m, account.Options{Now: a.Now, BcryptCost: cfg.BcryptCost, SessionTTL: cfg.SessionTTL, Issuer: cfg.BaseURL.String()})
 	a.Workspaces = workspace.NewService(a.DB, a.Keyring, workspace.Options{Now: a.Now, TrialDays: cfg.TrialDays})
 	a.Jobs = job.New(a.DB, job.Options{Workers: cfg.Workers, Now: a.Now, Log: a.Log})
+	if err := a.messaging(ctx); err != nil {
+		a.closeOwned()
+		return nil, err
+	}
 	a.Guard = &access.Guard{Sessions: a.Accounts, Workspaces: a.Workspaces, Now: a.Now, Secure: cfg.Secure(), SessionTTL: cfg.SessionTTL, Log: a.Log}
 	limits := access.DefaultLimits(a.Now)
 	if opt.Limits != nil {
 		limits = *opt.Limits
 	}
 	a.Auth = &access.Auth{Accounts: a.Accounts, Guard: a.Guard, Limits: limits, DB: a.DB, Now: a.Now}
-	a.API = &api.API{Accounts: a.Accounts, Workspaces: a.Workspaces, Auth: a.Auth, Guard: a.Guard, DB: a.DB, Now: a.Now, Log: a.Log, BaseURL: cfg.BaseURL.String()}
-	a.Web = web.New(web.Deps{Accounts: a.Accounts, Workspaces: a.Workspaces, Auth: a.Auth, Guard: a.Guard, DB: a.DB, Now: a.Now, Log: a.Log, BaseURL: cfg.BaseURL.String()})
+	a.API = &api.API{Accounts: a.Accounts, Workspaces: a.Workspaces, Auth: a.Auth, Guard: a.Guard, DB: a.DB, Now: a.Now, Log: a.Log, BaseURL: cfg.BaseURL.String(),
+		Channels: a.Channels, Connect: a.Connect, Inbox: a.Inbox, Contacts: a.Contacts}
+	deps := web.Deps{Accounts: a.Accounts, Workspaces: a.Workspaces, Auth: a.Auth, Guard: a.Guard, DB: a.DB, Now: a.Now, Log: a.Log, BaseURL: cfg.BaseURL.String(),
+		Channels: a.Channels, Connect: a.Connect, Inbox: a.Inbox, Contacts: a.Contacts}
+	if a.Sim != nil {
+		deps.Simulator = a.Sim
+	}
+	a.Web = web.New(deps)
 	a.Metrics = newMetrics(a)
 	a.Handler = a.routes()
 	return a, nil
@@ -114,20 +144,54 @@ func openDB(ctx context.Context, cfg *config.Config) (*db.DB, error) {
 	return d, nil
 }
 
-// Start starts the background work: the job workers and periodic tasks.
+// Start starts the background work: the webhook writer, the job and send
+// workers and periodic tasks.
 func (a *App) Start(ctx context.Context) error {
+	if a.Sim != nil {
+		if err := a.Sim.restore(ctx); err != nil {
+			return err
+		}
+	}
+	if err := a.Webhooks.Start(ctx); err != nil {
+		return err
+	}
+	if err := a.Sends.Start(ctx); err != nil {
+		return err
+	}
 	return a.Jobs.Start(ctx)
 }
 
-// Close drains the job workers under ctx's deadline (unfinished jobs stay
-// in the table and run after the next start) and closes the database.
+// Listening tells the app where its own HTTP server answers, once it does:
+// the built-in simulator posts its webhooks there.
+func (a *App) Listening(baseURL string) {
+	if a.Sim != nil {
+		a.Sim.listening(baseURL)
+	}
+}
+
+// Close stops taking webhooks, drains the job and send workers under ctx's
+// deadline (unfinished jobs stay in the table and run after the next
+// start) and closes the database.
 func (a *App) Close(ctx context.Context) error {
-	errs := []error{a.Jobs.Stop(ctx)}
+	errs := []error{a.Webhooks.Stop(ctx), a.Jobs.Stop(ctx), a.Sends.Stop(ctx)}
 	a.Auth.Wait()
+	if a.Sim != nil {
+		a.Sim.close()
+	}
 	if a.ownDB {
 		errs = append(errs, a.DB.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// closeOwned releases what New opened when New fails half way.
+func (a *App) closeOwned() {
+	if a.Sim != nil {
+		a.Sim.close()
+	}
+	if a.ownDB {
+		a.DB.Close()
+	}
 }
 
 // routes assembles every surface behind the shared middleware. Order
@@ -138,6 +202,9 @@ func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	a.API.Mount(mux)
 	a.Web.Mount(mux)
+	for _, rt := range a.Webhooks.Routes() {
+		mux.Handle(rt.Method+" "+rt.Pattern, a.Guard.Handler(rt, httpx.WriteError))
+	}
 	for _, rt := range a.systemRoutes() {
 		mux.Handle(rt.Method+" "+rt.Pattern, a.Guard.Handler(rt, httpx.WriteError))
 	}
@@ -160,5 +227,6 @@ const maxBody = 4 << 20
 // Routes lists every route of every surface, for the inventory tests.
 func (a *App) Routes() []access.Route {
 	routes := append(a.API.Routes(), a.Web.Routes()...)
+	routes = append(routes, a.Webhooks.Routes()...)
 	return append(routes, a.systemRoutes()...)
 }

@@ -19,6 +19,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	handler  http.Handler
+	webhooks *prometheus.CounterVec
 }
 
 func newMetrics(a *App) *Metrics {
@@ -33,7 +34,10 @@ func newMetrics(a *App) *Metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route"}),
 	}
-	reg.MustRegister(m.requests, m.latency,
+	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_webhook_deliveries_total", Help: "Meta webhook deliveries by outcome (accepted, bad_signature, too_large, ...).",
+	}, []string{"outcome"})
+	reg.MustRegister(m.requests, m.latency, m.webhooks,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_build_info", Help: "Always 1; the version is a label.", ConstLabels: prometheus.Labels{"version": Version, "database": string(a.DB.Dialect)}}, func() float64 { return 1 }),
@@ -68,4 +72,12 @@ func jobGauge(a *App, state string) func() float64 {
 func (m *Metrics) observeHTTP(method, route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// observeWebhook counts a webhook delivery by outcome. Metrics are built
+// after the intake, so early calls (none in practice) are dropped.
+func (a *App) observeWebhook(outcome string) {
+	if a.Metrics != nil {
+		a.Metrics.webhooks.WithLabelValues(outcome).Inc()
+	}
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/metasim"
 )
 
 // Version is set at build time with -ldflags "-X …/app.Version=…".
@@ -26,6 +28,9 @@ const usage = `Parley — conversations, automation and CRM for Messenger, Insta
 Usage:
   parley [serve] [flags]   serve the dashboard, API and webhooks (the default)
   parley migrate [flags]   apply database migrations and exit
+  parley dev metasim [-addr 127.0.0.1:8090]
+                           run the Meta simulator on its own (for trying
+                           webhooks and the Graph API by hand)
   parley version           print the version
   parley help              show this help and the settings
 
@@ -47,6 +52,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help", "-h", "--help":
 		printHelp(stdout)
 		return 0
+	case "dev":
+		return dev(ctx, args, stdout, stderr)
 	case "serve", "migrate":
 	default:
 		fmt.Fprintf(stderr, "parley: unknown command %q\n\n", cmd)
@@ -115,6 +122,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		a.Close(context.Background())
 		return err
 	}
+	a.Listening("http://" + ln.Addr().String())
 	srv := a.HTTPServer()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -162,4 +170,25 @@ func (l redactedLog) Write(p []byte) (int, error) {
 	msg := addrPattern.ReplaceAllString(strings.TrimSpace(string(p)), "<addr>")
 	l.log.Warn("http server", "msg", msg)
 	return len(p), nil
+}
+
+// dev runs developer tools: today only the standalone Meta simulator.
+func dev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "metasim" {
+		fmt.Fprintln(stderr, "parley dev: want a tool: metasim")
+		return 2
+	}
+	fs := flag.NewFlagSet("parley dev metasim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8090", "listen address")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := metasim.Run(ctx, *addr, stdout); err != nil {
+		fmt.Fprintln(stderr, "parley dev metasim:", err)
+		return 1
+	}
+	return 0
 }

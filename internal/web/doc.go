@@ -1,9 +1,12 @@
 // Package web is the dashboard: server-rendered html/template pages for
 // signing up and in, workspaces and their settings (team, API keys), the
-// account's security, invitations, and friendly error pages. Templates and
-// static assets are embedded, so the binary serves everything itself (no
-// third-party requests, promise P-38); htmx 2 (vendored under
-// static/vendor) boosts links and forms, and every page also works with
+// account's security, invitations, channels (connecting Facebook Pages by
+// Facebook Login, by a pasted token or, with the built-in simulator, a test
+// page; their health and settings), a plain conversation view with agent
+// replies, and friendly error pages. Templates and static assets are
+// embedded, so the binary serves everything itself (no third-party
+// requests, promise P-38); htmx 2 (vendored under static/vendor) boosts
+// links and forms and polls the open thread, and every page also works with
 // plain form posts.
 //
 // The Content-Security-Policy allows only Parley's own scripts and
@@ -11,10 +14,12 @@
 // no style block: behaviour lives in static/app.js, looks in static/app.css.
 //
 // The dashboard owns no rules of its own: every decision is the services'
-// (account, workspace) or the access layer's (who may call what, rate
-// limits, sign-in flows). Each route declares its access.Policy in
-// Routes(); the route-table test fails on one that does not.
+// (account, workspace, channel/connect, inbox) or the access layer's (who
+// may call what, rate limits, sign-in flows). Each route declares its
+// access.Policy in Routes(); the route-table test fails on one that does
+// not. The built-in simulator is reached through the small Simulator
+// interface, which the app fills in when PARLEY_SIMULATOR is on.
 //
-// web imports access, account, workspace, audit, httpx, validate and db; it
-// must not import api or app.
+// web imports access, account, workspace, audit, channel, channel/connect,
+// contact, inbox, httpx, validate and db; it must not import api or app.
 package web

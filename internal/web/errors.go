@@ -28,6 +28,18 @@ type errorView struct {
 func (d *Dashboard) writeError(w http.ResponseWriter, r *http.Request, e *httpx.Error) {
 	if e.Status == http.StatusUnauthorized {
 		to := "/login"
+		if r.Header.Get("HX-Request") == "true" {
+			// An htmx request (a poll, a boosted link) would follow a
+			// redirect and swap the sign-in page into part of the page:
+			// have htmx load it as a whole page instead, coming back to
+			// the page the person was on.
+			if cur, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil && cur.Path != "" && cur.Path != "/" {
+				to += "?next=" + url.QueryEscape(safeNext(cur.RequestURI()))
+			}
+			w.Header().Set("HX-Redirect", to)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		if r.Method == http.MethodGet && r.URL.Path != "/" {
 			to += "?next=" + url.QueryEscape(r.URL.RequestURI())
 		}

@@ -83,7 +83,7 @@ func TestFirstWorkspace(t *testing.T) {
 		ws := c.createWorkspace("Sunrise Bakery")
 		c.get("/").redirectsTo(t, "/w/"+ws)
 		c.get("/w/"+ws).want(t, http.StatusOK,
-			"Sunrise Bakery", "Connect your first channel", "Connect a Facebook Page", "Coming soon",
+			"Sunrise Bakery", "Connect your first channel", "Connect a Facebook Page", "Connect a Page",
 			"Invite your team", "Create an API key", "14 days left")
 	})
 }

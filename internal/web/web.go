@@ -1,14 +1,20 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/parleyhq/parley/internal/access"
 	"github.com/parleyhq/parley/internal/account"
+	"github.com/parleyhq/parley/internal/audit"
+	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/channel/connect"
+	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/httpx"
+	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/workspace"
 )
 
@@ -26,6 +32,28 @@ type Deps struct {
 	Log *slog.Logger
 	// BaseURL is Parley's public URL, for invitation links people copy.
 	BaseURL string
+
+	// Messaging: connected channels, connecting them, conversations and
+	// the people in them.
+	Channels *channel.Store
+	Connect  *connect.Service
+	Inbox    *inbox.Service
+	Contacts *contact.Store
+	// Simulator is the built-in test page; nil when the simulator is off.
+	Simulator Simulator
+}
+
+// Simulator is the built-in Meta simulator as the dashboard uses it: a
+// test page a newcomer connects in one click, and a simulated customer
+// they write as, so Parley can be tried without a Meta app.
+type Simulator interface {
+	// ConnectTestPage creates a test page and connects it to the workspace.
+	ConnectTestPage(ctx context.Context, a audit.Actor, workspaceID string) (channel.Channel, error)
+	// IsTestPage reports whether the channel is one of the simulator's pages.
+	IsTestPage(ch channel.Channel) bool
+	// WriteAsCustomer sends text to the test page as the simulated person
+	// psid ("" = a new person) and returns the psid.
+	WriteAsCustomer(ctx context.Context, ch channel.Channel, psid, text string) (string, error)
 }
 
 // Dashboard serves the dashboard's pages and assets.
@@ -56,6 +84,7 @@ func (d *Dashboard) Routes() []access.Route {
 		public   = access.Public()
 		signedIn = access.SignedIn()
 		viewer   = access.Member(workspace.RoleViewer).SessionOnly()
+		agent    = access.Member(workspace.RoleAgent).SessionOnly()
 		admin    = access.Member(workspace.RoleAdmin).SessionOnly()
 	)
 	const ws = "/w/{workspace_id}"
@@ -98,6 +127,31 @@ func (d *Dashboard) Routes() []access.Route {
 		{Method: "GET", Pattern: ws + "/settings/api-keys", Policy: admin, Handler: d.apiKeys},
 		{Method: "POST", Pattern: ws + "/settings/api-keys", Policy: admin, Handler: d.createAPIKey},
 		{Method: "POST", Pattern: ws + "/settings/api-keys/{key_id}/revoke", Policy: admin.AllowedWhenReadOnly(), Handler: d.revokeAPIKey},
+
+		{Method: "GET", Pattern: ws + "/channels", Policy: viewer, Handler: d.channels},
+		{Method: "POST", Pattern: ws + "/channels/messenger/token", Policy: admin, Handler: d.connectToken},
+		{Method: "POST", Pattern: ws + "/channels/test-page", Policy: admin, Handler: d.connectTestPage},
+		// Facebook Login: the dialog, its callback (outside the workspace:
+		// Meta calls one fixed address; the signed state names the
+		// workspace), then choosing the pages.
+		{Method: "GET", Pattern: ws + "/channels/messenger/connect", Policy: admin, Handler: d.beginLogin},
+		{Method: "GET", Pattern: "/channels/messenger/callback", Policy: signedIn, Handler: d.loginCallback},
+		{Method: "GET", Pattern: ws + "/channels/messenger/logins/{login_id}", Policy: admin, Handler: d.loginPages},
+		{Method: "POST", Pattern: ws + "/channels/messenger/logins/{login_id}", Policy: admin, Handler: d.connectPages},
+		{Method: "GET", Pattern: ws + "/channels/{channel_id}", Policy: viewer, Handler: d.channelPage},
+		{Method: "POST", Pattern: ws + "/channels/{channel_id}/settings", Policy: admin, Handler: d.configureChannel},
+		{Method: "GET", Pattern: ws + "/channels/{channel_id}/disconnect", Policy: admin, Handler: d.confirmDisconnect},
+		// Disconnecting is an exit: it stays open when the trial has ended.
+		{Method: "POST", Pattern: ws + "/channels/{channel_id}/disconnect", Policy: admin.AllowedWhenReadOnly(), Handler: d.disconnect},
+		{Method: "POST", Pattern: ws + "/channels/{channel_id}/test-conversation", Policy: agent, Handler: d.startTestConversation},
+
+		{Method: "GET", Pattern: ws + "/conversations", Policy: viewer, Handler: d.conversations},
+		{Method: "GET", Pattern: ws + "/conversations/{conversation_id}", Policy: viewer, Handler: d.conversation},
+		// The thread alone, polled by the conversation page.
+		{Method: "GET", Pattern: ws + "/conversations/{conversation_id}/thread", Policy: viewer, Handler: d.thread},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/reply", Policy: agent, Handler: d.reply},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/owner", Policy: agent, Handler: d.setOwner},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/as-customer", Policy: agent, Handler: d.writeAsCustomer},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/parleyhq/parley/internal/access"
+	"github.com/parleyhq/parley/internal/channel"
 )
 
 // root sends a signed-in person to their first workspace (by name), or to
@@ -50,6 +51,8 @@ func (d *Dashboard) createWorkspace(w http.ResponseWriter, r *http.Request) erro
 type homeView struct {
 	Members int
 	APIKeys int
+	// Channels counts the connected channels.
+	Channels int
 }
 
 func (d *Dashboard) home(w http.ResponseWriter, r *http.Request) error {
@@ -63,6 +66,15 @@ func (d *Dashboard) home(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := homeView{Members: len(members)}
+	cs, err := d.Channels.List(r.Context(), p.WS.ID)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.Status == channel.Active {
+			v.Channels++
+		}
+	}
 	if p.Can("admin") { // key counts are for those who manage keys (promise P-04)
 		keys, err := d.Workspaces.APIKeys(r.Context(), p.WS.ID)
 		if err != nil {

@@ -107,6 +107,7 @@ func New(t testing.TB, d *db.DB, opts ...Option) *App {
 		t.Fatal(err)
 	}
 	handler = a.Handler
+	a.Listening(a.Server.URL)
 	if s.started {
 		if err := a.Start(context.Background()); err != nil {
 			t.Fatal(err)

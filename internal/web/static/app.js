@@ -64,6 +64,43 @@
     }
   });
 
+  // Ctrl+Enter (Cmd+Enter on a Mac) sends a message from its box.
+  document.addEventListener("keydown", function (event) {
+    var t = event.target;
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    if (!(t instanceof HTMLTextAreaElement) || !t.hasAttribute("data-send-shortcut") || !t.form) return;
+    event.preventDefault();
+    t.form.requestSubmit();
+  });
+
+  // A thread (data-autoscroll) opens at its newest message. When polling
+  // brings new messages, it follows them only if the reader was already at
+  // the bottom; someone reading older messages keeps their place.
+  var scrollState = {};
+  function atBottom(el) { return el.scrollHeight - el.scrollTop - el.clientHeight < 48; }
+  function scrollToEnd(root) {
+    if (!root || !root.querySelectorAll) return;
+    var els = Array.prototype.slice.call(root.querySelectorAll("[data-autoscroll]"));
+    if (root.hasAttribute && root.hasAttribute("data-autoscroll")) els.push(root);
+    els.forEach(function (el) {
+      var before = el.id && scrollState[el.id];
+      if (before && !before.bottom) {
+        el.scrollTop = before.top;
+      } else {
+        el.scrollTop = el.scrollHeight;
+      }
+      if (el.id) delete scrollState[el.id];
+    });
+  }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var t = event.detail.target;
+    if (t instanceof Element && t.hasAttribute("data-autoscroll") && t.id) {
+      scrollState[t.id] = { bottom: atBottom(t), top: t.scrollTop };
+    }
+  });
+  document.addEventListener("htmx:load", function (event) { scrollToEnd(event.detail.elt); });
+  document.addEventListener("DOMContentLoaded", function () { scrollToEnd(document.body); });
+
   // A read-only field holding a secret selects itself when focused, so it
   // can be copied by hand too.
   document.addEventListener("focusin", function (event) {

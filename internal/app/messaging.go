@@ -1,0 +1,87 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/channel/connect"
+	"github.com/parleyhq/parley/internal/channel/messenger"
+	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/httpx"
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/job"
+	"github.com/parleyhq/parley/internal/meta"
+	"github.com/parleyhq/parley/internal/webhook"
+)
+
+// sendWorkers bounds the outbound sends in flight in this process. A send
+// waits on the platform (hundreds of milliseconds on a slow day), so the
+// concurrency needed is rate × latency: 1,000 messages/s at 200 ms is 200.
+// Per-page pacing (messenger.Adapter) keeps each page under Meta's limit.
+const sendWorkers = 256
+
+// kindPurgeLogins deletes Facebook Logins abandoned before choosing pages.
+const kindPurgeLogins = "channel.purge_logins"
+
+// messaging wires Messenger end to end: the Graph client, the connected
+// channels, contacts and conversations, the outbound queue and the webhook
+// intake. With the simulator on, the Meta settings point at it.
+func (a *App) messaging(ctx context.Context) error {
+	cfg := a.Config
+	if cfg.Simulator {
+		sim, err := startSimulator(a)
+		if err != nil {
+			return err
+		}
+		a.Sim = sim
+	}
+	graphURL, err := url.Parse(cfg.Meta.GraphURL)
+	if err != nil {
+		return fmt.Errorf("PARLEY_META_GRAPH_URL: %w", err)
+	}
+	a.Graph = meta.New(meta.Options{
+		GraphURL: cfg.Meta.GraphURL, Version: cfg.Meta.GraphVersion, DialogURL: cfg.Meta.DialogURL,
+		AppID: cfg.Meta.AppID, AppSecret: cfg.Meta.AppSecret.Reveal(),
+		HTTP: httpx.NewClient(httpx.ClientOptions{AllowHosts: []string{graphURL.Host}}),
+	})
+	a.Channels = channel.NewStore(a.DB, a.Keyring, a.Now)
+	a.Connect = connect.New(a.DB, a.Keyring, a.Graph, a.Channels, connect.Options{
+		Now: a.Now, StateKey: a.Master.Derive("channel-login-state"),
+		RedirectURL: cfg.BaseURL.String() + "/channels/messenger/callback",
+	})
+	adapter := messenger.NewAdapter(a.Graph, messenger.AdapterOptions{Now: a.Now})
+	a.Contacts = contact.NewStore(a.DB, a.Keyring, a.Now)
+	a.Sends = job.New(a.DB, job.Options{Workers: sendWorkers, Now: a.Now, Log: a.Log.With("queue", "sends")})
+	a.Inbox = inbox.New(a.DB, a.Keyring, inbox.Options{
+		Now: a.Now, Log: a.Log, Channels: a.Channels, Contacts: a.Contacts,
+		Senders:   map[channel.Type]channel.Sender{channel.Messenger: adapter},
+		Profiles:  map[channel.Type]channel.ProfileFetcher{channel.Messenger: adapter},
+		Adapters:  map[channel.Type]func(channel.Content) ([]channel.Content, error){channel.Messenger: messenger.Adapt},
+		Responder: inbox.AutoReply{},
+		AppID:     cfg.Meta.AppID,
+		Jobs:      a.Jobs, Sends: a.Sends,
+	})
+	a.Inbox.Register()
+	if err := a.Inbox.Prepare(ctx); err != nil {
+		return err
+	}
+	a.Jobs.Register(kindPurgeLogins, func(ctx context.Context, _ *job.Job) error {
+		_, err := a.Connect.PurgeLogins(ctx)
+		return err
+	})
+	a.Jobs.Periodic("purge expired Facebook logins", time.Hour, kindPurgeLogins)
+	var secrets []string
+	if s := cfg.Meta.AppSecret.Reveal(); s != "" {
+		secrets = append(secrets, s)
+	}
+	a.Webhooks = webhook.New(a.DB, webhook.Options{
+		Now: a.Now, Log: a.Log, AppSecrets: secrets, VerifyToken: cfg.Meta.VerifyToken.Reveal(),
+		Master: a.Master, Jobs: a.Jobs, Sends: a.Sends, Channels: a.Channels, Inbox: a.Inbox,
+		Observe: a.observeWebhook,
+	})
+	a.Webhooks.Register()
+	return nil
+}

@@ -1,0 +1,143 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/testutil/apptest"
+	"github.com/parleyhq/parley/internal/testutil/dbtest"
+)
+
+var conversationLink = regexp.MustCompile(`/conversations/([0-9a-f-]{36})"`)
+
+// eventually fetches path until the page contains want, failing after a
+// generous deadline (a guard against a hang, not a timing assertion).
+func (c *client) eventually(path string, want string) *page {
+	c.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		p := c.get(path)
+		if p.Status == http.StatusOK && strings.Contains(p.Body, want) {
+			return p
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s never showed %q; last:\n%s", path, want, excerpt(p.Body))
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// Issue 3 items 7 and 8: a newcomer connects the test page, starts a test
+// conversation, answers it and keeps chatting as the customer; the thread
+// refreshes through its fragment, and once Messenger's window has closed
+// the reply box explains why instead of failing silently (P-16).
+func TestConversationPages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := start(t, d, apptest.Started())
+		owner, addr := s.signUp(t, "Hana")
+		ws := owner.createWorkspace("Hana's Hats")
+		viewer, vaddr := s.signUp(t, "Ivo")
+		s.join(t, owner, ws, viewer, vaddr, "viewer")
+		convs := "/w/" + ws + "/conversations"
+
+		owner.get(convs).want(t, http.StatusOK, "Connect a channel first", `href="/w/`+ws+`/channels"`, `aria-current="page">Conversations`)
+		channelPage := owner.post("/w/"+ws+"/channels/test-page", nil).redirectsTo(t, "/w/"+ws+"/channels/")
+		owner.get(convs).want(t, http.StatusOK, "No open conversations")
+		owner.post(strings.TrimSuffix(channelPage, "?connected=1")+"/test-conversation", url.Values{"text": {"Do you have sun hats?"}}).
+			redirectsTo(t, convs+"?test=1")
+		list := owner.eventually(convs, "Do you have sun hats?")
+		list.want(t, http.StatusOK, "waiting for an answer", "Test page")
+		id := conversationLink.FindStringSubmatch(list.Body)[1]
+		conv := convs + "/" + id
+
+		p := owner.eventually(conv, "Sok Dara") // the profile arrives by a job
+		p.want(t, http.StatusOK, "Do you have sun hats?", "message-in", "Reply to Sok Dara", "Replies are open until", "Write as the customer", `hx-trigger="every 2s"`)
+
+		// The thread alone, for polling; unchanged, it answers 204.
+		frag := owner.get(conv+"/thread").want(t, http.StatusOK, "Do you have sun hats?").lacks(t, "<html", "Reply to")
+		v := regexp.MustCompile(`thread\?v=([0-9a-f]+)`).FindStringSubmatch(frag.Body)
+		if v == nil {
+			t.Fatalf("no version in the fragment:\n%s", frag.Body)
+		}
+		owner.get(conv+"/thread?v="+v[1]).want(t, http.StatusNoContent)
+
+		owner.post(conv+"/reply", url.Values{"text": {"  "}}).want(t, http.StatusUnprocessableEntity, "reply-error")
+		owner.post(conv+"/reply", url.Values{"text": {"Yes! Straw ones, $8."}}).redirectsTo(t, conv)
+		owner.get(conv+"/thread?v="+v[1]).want(t, http.StatusOK, "Yes! Straw ones, $8.", "message-out", "Hana")
+		owner.eventually(conv, "Sent ✓")
+
+		// Taking over stops automatic replies; handing back resumes them.
+		owner.get(conv).want(t, http.StatusOK, "handled by automatic replies", "Take over")
+		owner.post(conv+"/owner", url.Values{"owner": {"human"}}).redirectsTo(t, conv)
+		owner.get(conv).want(t, http.StatusOK, "handled by Hana", "Hand back to automatic replies")
+		owner.post(conv+"/owner", url.Values{"owner": {"king"}}).want(t, http.StatusBadRequest)
+		owner.post(conv+"/owner", url.Values{"owner": {"bot"}}).redirectsTo(t, conv)
+
+		owner.post(conv+"/as-customer", url.Values{"customer_text": {""}}).want(t, http.StatusUnprocessableEntity, "Write what the customer says.")
+		owner.post(conv+"/as-customer", url.Values{"customer_text": {"Great, I'll take two."}}).redirectsTo(t, conv)
+		owner.eventually(conv, "Great, I&#39;ll take two.")
+
+		// Viewers read, and may not write.
+		viewer.get(conv).want(t, http.StatusOK, "Yes! Straw ones, $8.", "Viewers can read conversations").
+			lacks(t, "Reply to", "Write as the customer")
+		viewer.post(conv+"/reply", url.Values{"text": {"hi"}}).want(t, http.StatusForbidden)
+		viewer.post(conv+"/as-customer", url.Values{"customer_text": {"hi"}}).want(t, http.StatusForbidden)
+		viewer.post(conv+"/owner", url.Values{"owner": {"human"}}).want(t, http.StatusForbidden)
+
+		// A week later Messenger allows no reply: the page says so.
+		s.Clock.Advance(8 * 24 * time.Hour)
+		owner.post("/login", url.Values{"email": {addr}, "password": {password}}) // the session may have ended
+		owner.get(conv).want(t, http.StatusOK, "You can't reply right now", "7 days").lacks(t, "Reply to")
+		owner.post(conv+"/reply", url.Values{"text": {"Still there?"}}).
+			want(t, http.StatusUnprocessableEntity, "Your message was not sent.", "7 days")
+		if ms, _ := s.Inbox.Messages(context.Background(), ws, id, 50, ""); len(ms) != 3 {
+			t.Errorf("%d messages, want 3: a refused reply was stored", len(ms))
+		}
+	})
+}
+
+// Promise P-03: another workspace's conversations answer 404 on every
+// page and action.
+func TestOtherWorkspaceConversations(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := start(t, d, apptest.Started())
+		a, _ := s.signUp(t, "Jin")
+		wsA := a.createWorkspace("Jin's")
+		channelPage := a.post("/w/"+wsA+"/channels/test-page", nil).redirectsTo(t, "/w/"+wsA+"/channels/")
+		a.post(strings.TrimSuffix(channelPage, "?connected=1")+"/test-conversation", nil).redirectsTo(t, "/w/"+wsA+"/conversations")
+		id := conversationLink.FindStringSubmatch(a.eventually("/w/"+wsA+"/conversations", "Are you open today?").Body)[1]
+
+		b, _ := s.signUp(t, "Kai")
+		wsB := b.createWorkspace("Kai's")
+		for _, base := range []string{"/w/" + wsA + "/conversations/" + id, "/w/" + wsB + "/conversations/" + id} {
+			b.get(base).want(t, http.StatusNotFound).lacks(t, "Are you open today?")
+			b.get(base+"/thread").want(t, http.StatusNotFound)
+			b.post(base+"/reply", url.Values{"text": {"pwned"}}).want(t, http.StatusNotFound)
+			b.post(base+"/as-customer", url.Values{"customer_text": {"pwned"}}).want(t, http.StatusNotFound)
+			b.post(base+"/owner", url.Values{"owner": {"human"}}).want(t, http.StatusNotFound)
+		}
+		b.get("/w/"+wsB+"/conversations").want(t, http.StatusOK, "Connect a channel first").lacks(t, "Are you open today?")
+
+		// A poll after the session ended sends the whole page to sign in,
+		// rather than the sign-in page into the thread.
+		conv := "/w/" + wsA + "/conversations/" + id
+		req, err := http.NewRequest("GET", s.URL+conv+"/thread", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("HX-Request", "true")
+		req.Header.Set("HX-Current-URL", s.URL+conv)
+		if p := s.client(t).do(req); p.Status != http.StatusNoContent || p.Header.Get("HX-Redirect") != "/login?next="+url.QueryEscape(conv) {
+			t.Errorf("an anonymous poll: %d, HX-Redirect %q", p.Status, p.Header.Get("HX-Redirect"))
+		}
+		if ms, _ := s.Inbox.Messages(context.Background(), wsA, id, 50, ""); len(ms) != 1 {
+			t.Errorf("%d messages after a stranger's attempts, want 1", len(ms))
+		}
+	})
+}
