@@ -108,6 +108,7 @@ type field struct {
 	val any
 }
 
+// MarshalJSON writes the fields in order.
 func (o object) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteByte('{')

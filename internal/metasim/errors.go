@@ -17,6 +17,7 @@ type apiError struct {
 	transient bool
 }
 
+// Error describes the error for logs.
 func (e *apiError) Error() string {
 	return fmt.Sprintf("graph error %d/%d: %s", e.code, e.subcode, e.message)
 }

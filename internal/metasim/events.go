@@ -1,10 +1,6 @@
 package metasim
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"slices"
 	"time"
 )
@@ -307,4 +303,3 @@ func (e Event) item(ts int64, now time.Time) messagingItem {
 	}
 	return it
 }
-

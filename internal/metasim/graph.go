@@ -1,15 +1,10 @@
 package metasim
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"encoding/hex"
-	"encoding/json"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 )

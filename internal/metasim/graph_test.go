@@ -1,7 +1,10 @@
 package metasim
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -310,4 +313,28 @@ func TestHandover(t *testing.T) {
 	st, b = f.graph(t, req{method: http.MethodPost, path: "/me/take_thread_control", token: f.page.Token, json: map[string]any{
 		"recipient": map[string]any{"id": "42"}}})
 	wantError(t, st, b, 400, 100, 2018001)
+}
+
+// The multipart form of message_attachments: "message" JSON and a
+// "filedata" file.
+func TestUploadAttachmentMultipart(t *testing.T) {
+	f := newFixture(t)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("message", `{"attachment":{"type":"file","payload":{"is_reusable":true}}}`)
+	fw, _ := mw.CreateFormFile("filedata", "menu.pdf")
+	fw.Write([]byte("%PDF-1.4"))
+	mw.Close()
+	r, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/v23.0/me/message_attachments?appsecret_proof="+AppSecretProof(f.s.AppSecret(), f.page.Token), &buf)
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	r.Header.Set("Authorization", "Bearer "+f.page.Token)
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if m := wantOK(t, resp.StatusCode, b); m["attachment_id"] == "" {
+		t.Fatalf("%s", b)
+	}
 }

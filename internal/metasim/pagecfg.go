@@ -2,7 +2,6 @@ package metasim
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 )

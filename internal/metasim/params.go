@@ -151,4 +151,3 @@ func tokenFrom(r *http.Request, p *params) (value, source string) {
 	}
 	return "", ""
 }
-

@@ -86,7 +86,6 @@ type deliveryEv struct {
 	Watermark int64    `json:"watermark"`
 }
 
-
 // jsonNumber renders an ID as a JSON number when it is one (Meta's
 // app_id), else as a string.
 func jsonNumber(id string) any {

@@ -9,8 +9,8 @@ import (
 )
 
 // encodeBatch groups consecutive events of the same page (and channel:
-// messaging or standby) into one entry, as Meta batches. Callers hold
-// s.mu only if they need consistency with the world.
+// messaging or standby) into one entry, as Meta batches, and serialises
+// them in Meta's escaped form unless an event asked for RawUTF8.
 func encodeBatch(events []Event, now time.Time) ([]byte, error) {
 	env := envelope{Object: "page"}
 	raw := false

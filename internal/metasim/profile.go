@@ -275,4 +275,3 @@ func validateIceBreakers(raw json.RawMessage) *apiError {
 	}
 	return nil
 }
-

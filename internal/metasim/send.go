@@ -46,30 +46,9 @@ func (s *Sim) send(c *call, pg *page) result {
 		}
 	}
 
-	raw, ok := c.p.raw("recipient")
-	if !ok {
-		return fail(paramErr("param recipient must be non-empty."))
-	}
-	var rcpt struct {
-		ID                        string `json:"id"`
-		UserRef                   string `json:"user_ref"`
-		CommentID                 string `json:"comment_id"`
-		PostID                    string `json:"post_id"`
-		PhoneNumber               string `json:"phone_number"`
-		NotificationMessagesToken string `json:"notification_messages_token"`
-	}
-	if err := decodeStrict(raw, &rcpt); err != nil {
-		return fail(paramErr("param recipient must be an object with an id"))
-	}
-	if rcpt.ID == "" {
-		if rcpt.UserRef != "" || rcpt.CommentID != "" || rcpt.PostID != "" || rcpt.PhoneNumber != "" || rcpt.NotificationMessagesToken != "" {
-			return fail(paramErr("param recipient: only recipient[id] (a PSID) is supported by the simulator"))
-		}
-		return fail(paramErr("param recipient[id] must be non-empty."))
-	}
-	pr := pg.people[rcpt.ID]
-	if pr == nil {
-		return fail(errNoUser())
+	pr, e := recipientOf(c, pg)
+	if e != nil {
+		return fail(e)
 	}
 
 	_, hasMsg := c.p.raw("message")
@@ -84,24 +63,8 @@ func (s *Sim) send(c *call, pg *page) result {
 	}
 
 	mt, tag := c.p.get("messaging_type"), c.p.get("tag")
-	switch mt {
-	case "RESPONSE", "UPDATE":
-		if tag != "" {
-			return fail(paramErr("param tag can only be used with messaging_type MESSAGE_TAG"))
-		}
-	case "MESSAGE_TAG":
-		switch {
-		case tag == "":
-			return fail(paramErr("param tag is required for messaging_type MESSAGE_TAG"))
-		case slices.Contains(deprecatedTags, tag):
-			return fail(paramErr("The message tag %s is no longer supported (deprecated on April 27, 2026)", tag))
-		case tag != "HUMAN_AGENT":
-			return fail(paramErr("param tag must be one of {HUMAN_AGENT}"))
-		}
-	case "":
-		return fail(paramErr("param messaging_type is required: one of {RESPONSE, UPDATE, MESSAGE_TAG}"))
-	default:
-		return fail(paramErr("param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}"))
+	if e := checkMessagingType(mt, tag); e != nil {
+		return fail(e)
 	}
 
 	msgRaw, _ := c.p.raw("message")
@@ -165,6 +128,61 @@ func (s *Sim) send(c *call, pg *page) result {
 		c.after = append(c.after, func() { fn(sent) })
 	}
 	return answer(resp)
+}
+
+// recipientOf reads the Send API recipient: a PSID of the page.
+func recipientOf(c *call, pg *page) (*person, *apiError) {
+	raw, ok := c.p.raw("recipient")
+	if !ok {
+		return nil, paramErr("param recipient must be non-empty.")
+	}
+	var rcpt struct {
+		ID                        string `json:"id"`
+		UserRef                   string `json:"user_ref"`
+		CommentID                 string `json:"comment_id"`
+		PostID                    string `json:"post_id"`
+		PhoneNumber               string `json:"phone_number"`
+		NotificationMessagesToken string `json:"notification_messages_token"`
+	}
+	if err := decodeStrict(raw, &rcpt); err != nil {
+		return nil, paramErr("param recipient must be an object with an id")
+	}
+	if rcpt.ID == "" {
+		if rcpt.UserRef != "" || rcpt.CommentID != "" || rcpt.PostID != "" || rcpt.PhoneNumber != "" || rcpt.NotificationMessagesToken != "" {
+			return nil, paramErr("param recipient: only recipient[id] (a PSID) is supported by the simulator")
+		}
+		return nil, paramErr("param recipient[id] must be non-empty.")
+	}
+	pr := pg.people[rcpt.ID]
+	if pr == nil {
+		return nil, errNoUser()
+	}
+	return pr, nil
+}
+
+// checkMessagingType applies the messaging_type and tag rules (2026: only
+// HUMAN_AGENT remains).
+func checkMessagingType(mt, tag string) *apiError {
+	switch mt {
+	case "RESPONSE", "UPDATE":
+		if tag != "" {
+			return paramErr("param tag can only be used with messaging_type MESSAGE_TAG")
+		}
+	case "MESSAGE_TAG":
+		switch {
+		case tag == "":
+			return paramErr("param tag is required for messaging_type MESSAGE_TAG")
+		case slices.Contains(deprecatedTags, tag):
+			return paramErr("The message tag %s is no longer supported (deprecated on April 27, 2026)", tag)
+		case tag != "HUMAN_AGENT":
+			return paramErr("param tag must be one of {HUMAN_AGENT}")
+		}
+	case "":
+		return paramErr("param messaging_type is required: one of {RESPONSE, UPDATE, MESSAGE_TAG}")
+	default:
+		return paramErr("param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}")
+	}
+	return nil
 }
 
 // inWindow reports whether now is less than window after the last
