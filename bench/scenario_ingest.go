@@ -63,7 +63,9 @@ func (b *bench) ingest(ctx context.Context) error {
 
 	// Acknowledgement latency, open loop: requests leave at 2,000/s
 	// whatever the answers do, so a slow answer cannot hide by slowing
-	// the generator down.
+	// the generator down. To the unconnected page again, so this is the
+	// intake's own latency; reply_ack_p99_ms (scenario_reply.go) is the
+	// same measure while replies are being processed.
 	var lat Latencies
 	var failed atomic.Int64
 	fired, skipped := openLoop(ctx, ackRate, ackFor, maxInFlight, func(i int) {
