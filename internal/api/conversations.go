@@ -175,14 +175,7 @@ func (a *API) getConversation(w http.ResponseWriter, r *http.Request) error {
 		return httpx.Internal(err)
 	}
 	out := toConversationJSON(c, ct.DisplayName())
-	facts := channel.Facts{
-		Type: ch.Type, Now: a.Now(), LastInboundAt: c.LastInboundAt, Human: true,
-		Unreachable: !c.UnreachableAt.IsZero(), TokenState: ch.TokenState, ContactName: ct.DisplayName(),
-	}
-	if ch.Status != channel.Active {
-		facts.TokenState = channel.TokenNeedsReconnect // no token at all: nothing can be sent
-	}
-	d := channel.Decide(facts)
+	d := a.Inbox.AgentPolicy(ch, c, ct.DisplayName())
 	out.ReplyPolicy = &replyPolicyJSON{Allowed: d.Allowed, Reason: d.Reason, Explanation: d.Explanation, WindowEndsAt: timePtr(d.WindowEnds)}
 	return httpx.WriteJSON(w, http.StatusOK, out)
 }

@@ -259,9 +259,9 @@ func (s *Service) matchEcho(ctx context.Context, tx bun.Tx, channelID string, ev
 	var err error
 	switch {
 	case ev.Metadata != "" && ev.MID != "":
-		err = oneRow(s.st.exec(ctx, tx, sqlEchoByMetadata, at, at, now, ev.MID, ev.Metadata, channelID, ev.MID, channelID, ev.MID))
+		err = db.OneRow(s.st.exec(ctx, tx, sqlEchoByMetadata, at, at, now, ev.MID, ev.Metadata, channelID, ev.MID, channelID, ev.MID))
 	case ev.Metadata != "":
-		err = oneRow(tx.NewRaw(echoSet+` WHERE id = ? AND channel_id = ? AND direction = 'out'`, at, at, now, ev.Metadata, channelID).Exec(ctx))
+		err = db.OneRow(tx.NewRaw(echoSet+` WHERE id = ? AND channel_id = ? AND direction = 'out'`, at, at, now, ev.Metadata, channelID).Exec(ctx))
 	default:
 		err = db.ErrNotFound
 	}
@@ -274,7 +274,7 @@ func (s *Service) matchEcho(ctx context.Context, tx bun.Tx, channelID string, ev
 	if ev.MID == "" {
 		return false, nil
 	}
-	err = oneRow(s.st.exec(ctx, tx, sqlEchoByMID, at, at, now, channelID, ev.MID))
+	err = db.OneRow(s.st.exec(ctx, tx, sqlEchoByMID, at, at, now, channelID, ev.MID))
 	if errors.Is(err, db.ErrNotFound) {
 		return false, nil
 	}

@@ -26,6 +26,13 @@ func facts(ch channel.Channel, conv Conversation, human bool, contactName string
 	}
 }
 
+// AgentPolicy is what the messaging policy allows a person on the team to
+// send to conv now: the same decision Reply takes, for pages that show it
+// before anyone types.
+func (s *Service) AgentPolicy(ch channel.Channel, conv Conversation, contactName string) channel.Decision {
+	return channel.Decide(facts(ch, conv, true, contactName, s.now()))
+}
+
 // adapt fits c to the channel type's limits.
 func (s *Service) adapt(t channel.Type, c channel.Content) ([]channel.Content, error) {
 	if a := s.opt.Adapters[t]; a != nil {

@@ -154,7 +154,7 @@ func (s *Service) deliver(ctx context.Context, p idJob, last bool) result {
 	if err != nil {
 		return again(0, fmt.Errorf("inbox: send: %w", err))
 	}
-	err = oneRow(s.st.exec(ctx, s.d.W, sqlMarkSending, dec.MessagingType, dec.Tag, now, o.ID))
+	err = db.OneRow(s.st.exec(ctx, s.d.W, sqlMarkSending, dec.MessagingType, dec.Tag, now, o.ID))
 	if errors.Is(err, db.ErrNotFound) {
 		return finished() // moved on meanwhile
 	}

@@ -185,6 +185,3 @@ func affected(res sql.Result, err error) (int64, error) {
 	}
 	return res.RowsAffected()
 }
-
-// oneRow is db.OneRow, for stmts.exec's results.
-func oneRow(res sql.Result, err error) error { return db.OneRow(res, err) }

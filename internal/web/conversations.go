@@ -285,10 +285,7 @@ func (d *Dashboard) replyPolicy(c inbox.Conversation, ch channel.Channel, ct con
 		return channel.Decision{Reason: "disconnected",
 			Explanation: "The Page “" + ch.Name + "” is disconnected, so nothing can be sent. Connect it again in Channels to reply."}
 	}
-	return channel.Decide(channel.Facts{
-		Type: ch.Type, Now: d.Now(), LastInboundAt: c.LastInboundAt, Human: true,
-		Unreachable: !c.UnreachableAt.IsZero(), TokenState: ch.TokenState, ContactName: ct.DisplayName(),
-	})
+	return d.Inbox.AgentPolicy(ch, c, ct.DisplayName())
 }
 
 // loadThread reads the latest messages, oldest first.

@@ -101,7 +101,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, a audit.Actor, workspaceID, 
 			return nil
 		}
 		now := s.now()
-		if err := oneRow(tx.NewRaw(`UPDATE api_keys SET revoked_at = ? WHERE workspace_id = ? AND id = ?`,
+		if err := db.OneRow(tx.NewRaw(`UPDATE api_keys SET revoked_at = ? WHERE workspace_id = ? AND id = ?`,
 			now, workspaceID, keyID).Exec(ctx)); err != nil {
 			return err
 		}

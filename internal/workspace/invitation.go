@@ -128,7 +128,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, a audit.Actor, workspace
 			return nil
 		}
 		now := s.now()
-		if err := oneRow(tx.NewRaw(`UPDATE invitations SET revoked_at = ? WHERE workspace_id = ? AND id = ?`,
+		if err := db.OneRow(tx.NewRaw(`UPDATE invitations SET revoked_at = ? WHERE workspace_id = ? AND id = ?`,
 			now, workspaceID, invitationID).Exec(ctx)); err != nil {
 			return err
 		}
@@ -200,7 +200,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, a audit.Actor, token, us
 		now := s.now()
 		// The conditions repeat the pending check so that, of two concurrent
 		// accepts, only the first one to update the row succeeds.
-		if err := oneRow(tx.NewRaw(`UPDATE invitations SET accepted_at = ?
+		if err := db.OneRow(tx.NewRaw(`UPDATE invitations SET accepted_at = ?
 			WHERE workspace_id = ? AND id = ? AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?`,
 			now, inv.WorkspaceID, inv.ID, now).Exec(ctx)); err != nil {
 			if errors.Is(err, db.ErrNotFound) {
@@ -243,7 +243,7 @@ func (s *Service) join(ctx context.Context, tx bun.IDB, now time.Time, workspace
 	case cur.AtLeast(role):
 		return cur, nil
 	}
-	err = oneRow(tx.NewRaw(`UPDATE members SET role = ?, updated_at = ? WHERE workspace_id = ? AND user_id = ?`,
+	err = db.OneRow(tx.NewRaw(`UPDATE members SET role = ?, updated_at = ? WHERE workspace_id = ? AND user_id = ?`,
 		role, now, workspaceID, userID).Exec(ctx))
 	return role, err
 }

@@ -85,7 +85,7 @@ func (s *Service) ChangeRole(ctx context.Context, a audit.Actor, actorRole Role,
 			}
 		}
 		now := s.now()
-		if err := oneRow(tx.NewRaw(`UPDATE members SET role = ?, updated_at = ? WHERE workspace_id = ? AND user_id = ?`,
+		if err := db.OneRow(tx.NewRaw(`UPDATE members SET role = ?, updated_at = ? WHERE workspace_id = ? AND user_id = ?`,
 			role, now, workspaceID, userID).Exec(ctx)); err != nil {
 			return err
 		}
@@ -129,7 +129,7 @@ func (s *Service) RemoveMember(ctx context.Context, a audit.Actor, actorRole Rol
 			}
 		}
 		now := s.now()
-		if err := oneRow(tx.NewRaw(`DELETE FROM members WHERE workspace_id = ? AND user_id = ?`, workspaceID, userID).Exec(ctx)); err != nil {
+		if err := db.OneRow(tx.NewRaw(`DELETE FROM members WHERE workspace_id = ? AND user_id = ?`, workspaceID, userID).Exec(ctx)); err != nil {
 			return err
 		}
 		invs, keys, err := revokeGrantsBy(ctx, tx, now, workspaceID, userID, ungrantable(""))

@@ -2,8 +2,6 @@ package workspace
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -73,22 +71,6 @@ func (s *Service) lockWorkspace(ctx context.Context, tx bun.IDB, workspaceID str
 	var id string
 	if err := tx.NewRaw(q, workspaceID).Scan(ctx, &id); err != nil {
 		return db.NoRows(err)
-	}
-	return nil
-}
-
-// oneRow turns the result of an UPDATE that should have matched a row into
-// db.ErrNotFound when it matched none (missing, or in another workspace).
-func oneRow(res sql.Result, err error) error {
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("rows affected: %w", err)
-	}
-	if n == 0 {
-		return db.ErrNotFound
 	}
 	return nil
 }

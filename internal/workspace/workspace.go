@@ -134,7 +134,7 @@ func (s *Service) Rename(ctx context.Context, a audit.Actor, workspaceID, name s
 	var w *Workspace
 	err = s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		now := s.now()
-		if err := oneRow(tx.NewRaw(`UPDATE workspaces SET name = ?, updated_at = ? WHERE id = ?`, name, now, workspaceID).Exec(ctx)); err != nil {
+		if err := db.OneRow(tx.NewRaw(`UPDATE workspaces SET name = ?, updated_at = ? WHERE id = ?`, name, now, workspaceID).Exec(ctx)); err != nil {
 			return err
 		}
 		// The name itself stays out of the log: it may be a person's name.
