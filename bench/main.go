@@ -74,6 +74,8 @@ type bench struct {
 	// ackBaseline is the acknowledgement p99 at 2,000/s: "normal" for the
 	// overload's recovery.
 	ackBaseline time.Duration
+	// debugAddr serves Parley's profiler when BENCH_PROFILE asks for one.
+	debugAddr string
 }
 
 // person is a simulated Messenger user of one page.
@@ -111,6 +113,11 @@ func run(ctx context.Context) error {
 	b.secret = b.sim.AppSecret()
 
 	data := filepath.Join(dir, "data")
+	if os.Getenv(profileEnv) != "" {
+		if b.debugAddr, err = freeAddr(); err != nil {
+			return err
+		}
+	}
 	logFile := filepath.Join(dir, "parley.log")
 	b.parley, err = startParley(ctx, bin, logFile, map[string]string{
 		"PARLEY_DATA_DIR":          data,
@@ -122,6 +129,7 @@ func run(ctx context.Context) error {
 		"PARLEY_META_DIALOG_URL":   simURL,
 		"PARLEY_LOG_LEVEL":         "warn",
 		"PARLEY_BCRYPT_COST":       "4",
+		"PARLEY_DEBUG_ADDR":        b.debugAddr,
 	})
 	if err != nil {
 		return err
@@ -147,8 +155,14 @@ func run(ctx context.Context) error {
 	if err = b.setup(ctx); err != nil {
 		return err
 	}
-	for _, sc := range []func(context.Context) error{b.ingest, b.reply, b.overload} {
-		if err = sc(ctx); err != nil {
+	for _, sc := range []struct {
+		name string
+		run  func(context.Context) error
+	}{{"ingest", b.ingest}, {"reply", b.reply}, {"overload", b.overload}} {
+		if !wanted(sc.name) {
+			continue
+		}
+		if err = sc.run(ctx); err != nil {
 			return err
 		}
 	}

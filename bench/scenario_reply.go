@@ -33,7 +33,9 @@ func (b *bench) reply(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	prof := startProfile(ctx, b.debugAddr, replyFor)
 	r := b.replyLoad(ctx, "e2e", replyRate, replyFor)
+	prof.wait()
 	acked := r.acked()
 	if err := b.settle(ctx, acked); err != nil {
 		return fmt.Errorf("reply: %w", err)

@@ -123,6 +123,15 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		return err
 	}
 	a.Listening("http://" + ln.Addr().String())
+	if cfg.DebugAddr != "" {
+		stopDebug, err := serveDebug(cfg.DebugAddr, log)
+		if err != nil {
+			ln.Close()
+			a.Close(context.Background())
+			return err
+		}
+		defer stopDebug()
+	}
 	srv := a.HTTPServer()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

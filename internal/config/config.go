@@ -61,6 +61,12 @@ type Config struct {
 	// SessionTTL is the absolute lifetime of a dashboard session.
 	// PARLEY_SESSION_TTL, default 12h.
 	SessionTTL time.Duration
+	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on this
+	// loopback address, for an operator or `make bench` to see where time
+	// goes. It refuses anything but a loopback host: profiles show
+	// internals no one outside the machine should read. PARLEY_DEBUG_ADDR,
+	// default off.
+	DebugAddr string
 
 	// Meta is the Meta app that Messenger (and later Instagram and
 	// WhatsApp) pages connect through.
@@ -207,6 +213,19 @@ func fields() []field {
 		{"PARLEY_SHUTDOWN_TIMEOUT", "how long a graceful stop may take", "20s", durationSetter(func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
 		{"PARLEY_WORKERS", "job workers in this process", "4", intSetter(func(c *Config, n int) { c.Workers = n }, 1, 256)},
 		{"PARLEY_SESSION_TTL", "absolute lifetime of a dashboard session", "12h", durationSetter(func(c *Config, d time.Duration) { c.SessionTTL = d })},
+		{"PARLEY_DEBUG_ADDR", "loopback address for Go's profiler (net/http/pprof); empty is off", "", func(c *Config, v string) error {
+			if v == "" {
+				c.DebugAddr = ""
+				return nil
+			}
+			host, _, err := net.SplitHostPort(v)
+			ip, perr := netip.ParseAddr(host)
+			if err != nil || (host != "localhost" && (perr != nil || !ip.IsLoopback())) {
+				return errors.New("want a loopback host:port, like 127.0.0.1:6060")
+			}
+			c.DebugAddr = v
+			return nil
+		}},
 		{"PARLEY_META_APP_ID", "Meta app ID (digits) that pages connect through", "", func(c *Config, v string) error {
 			if v != "" && !digits(v) {
 				return errors.New("want the app's numeric ID from the Meta App Dashboard")

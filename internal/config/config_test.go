@@ -62,6 +62,7 @@ func TestInvalidValuesNameTheirVariable(t *testing.T) {
 		"PARLEY_SHUTDOWN_TIMEOUT": "soon",
 		"PARLEY_WORKERS":          "0",
 		"PARLEY_SESSION_TTL":      "-1h",
+		"PARLEY_DEBUG_ADDR":       "0.0.0.0:6060", // the profiler is loopback only
 	}
 	_, err := load(t, bad)
 	if err == nil {
