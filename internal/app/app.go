@@ -158,6 +158,9 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.Sends.Start(ctx); err != nil {
 		return err
 	}
+	if err := a.Inbox.Start(ctx); err != nil {
+		return err
+	}
 	return a.Jobs.Start(ctx)
 }
 
@@ -173,7 +176,9 @@ func (a *App) Listening(baseURL string) {
 // deadline (unfinished jobs stay in the table and run after the next
 // start) and closes the database.
 func (a *App) Close(ctx context.Context) error {
-	errs := []error{a.Webhooks.Stop(ctx), a.Jobs.Stop(ctx), a.Sends.Stop(ctx)}
+	// The inbox hands the replies it holds to the Sends queue before
+	// that stops.
+	errs := []error{a.Webhooks.Stop(ctx), a.Inbox.Stop(ctx), a.Jobs.Stop(ctx), a.Sends.Stop(ctx)}
 	a.Auth.Wait()
 	if a.Sim != nil {
 		a.Sim.close()

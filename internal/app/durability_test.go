@@ -356,8 +356,8 @@ func (l lockedWriter) Write(b []byte) (int, error) {
 }
 
 // waitDrained polls the database from outside the process (WAL allows it
-// on SQLite) until no webhook delivery is pending and no job is left but
-// dead ones.
+// on SQLite) until no webhook delivery is pending, no job is left but dead
+// ones and no reply is queued or sending.
 func waitDrained(t *testing.T, p *parleyProc, dialect db.Dialect, dataDir, dsn string) {
 	t.Helper()
 	d, err := db.Open(t.Context(), dsn, dataDir, db.Options{ReadConns: 1, MaxConns: 2})
@@ -368,7 +368,8 @@ func waitDrained(t *testing.T, p *parleyProc, dialect db.Dialect, dataDir, dsn s
 	var left int
 	ok := poll(drainLimit, func() bool {
 		err := d.R.NewRaw(`SELECT (SELECT count(*) FROM webhook_deliveries WHERE state = 'pending')
-			+ (SELECT count(*) FROM jobs WHERE state <> 'dead')`).Scan(t.Context(), &left)
+			+ (SELECT count(*) FROM jobs WHERE state <> 'dead')
+			+ (SELECT count(*) FROM messages WHERE status IN ('queued','sending'))`).Scan(t.Context(), &left)
 		return err == nil && left == 0
 	})
 	if !ok {

@@ -62,7 +62,7 @@ func (a *App) messaging(ctx context.Context) error {
 		Adapters:  map[channel.Type]func(channel.Content) ([]channel.Content, error){channel.Messenger: messenger.Adapt},
 		Responder: inbox.AutoReply{},
 		AppID:     cfg.Meta.AppID,
-		Jobs:      a.Jobs, Sends: a.Sends,
+		Jobs:      a.Jobs, Sends: a.Sends, Direct: true,
 	})
 	a.Inbox.Register()
 	if err := a.Inbox.Prepare(ctx); err != nil {
@@ -73,13 +73,14 @@ func (a *App) messaging(ctx context.Context) error {
 		return err
 	})
 	a.Jobs.Periodic("purge expired Facebook logins", time.Hour, kindPurgeLogins)
+	a.Jobs.Periodic("resend replies a crash left behind", inbox.SweepEvery, inbox.KindSweep)
 	var secrets []string
 	if s := cfg.Meta.AppSecret.Reveal(); s != "" {
 		secrets = append(secrets, s)
 	}
 	a.Webhooks = webhook.New(a.DB, webhook.Options{
 		Now: a.Now, Log: a.Log, AppSecrets: secrets, VerifyToken: cfg.Meta.VerifyToken.Reveal(),
-		Master: a.Master, Jobs: a.Jobs, Sends: a.Sends, Channels: a.Channels, Inbox: a.Inbox,
+		Master: a.Master, Jobs: a.Jobs, Channels: a.Channels, Inbox: a.Inbox,
 		Observe: a.observeWebhook,
 	})
 	a.Webhooks.Register()

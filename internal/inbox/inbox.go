@@ -55,6 +55,10 @@ type Options struct {
 	// workers: sends wait on the platform).
 	Jobs  *job.Queue
 	Sends *job.Queue
+	// Direct sends replies straight after the transaction that queued them
+	// commits, with the Sends queue as the safety net (direct.go). Off,
+	// every reply is a job. It needs Sends.
+	Direct bool
 }
 
 // Service is the inbox: it applies inbound events, queues and sends
@@ -65,6 +69,7 @@ type Service struct {
 	opt Options
 	log *slog.Logger
 	st  *stmts
+	dir *direct // nil without Options.Direct
 }
 
 // New returns a Service on d sealing bodies with kr.
@@ -75,7 +80,21 @@ func New(d *db.DB, kr *keyring.Keyring, opt Options) *Service {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	return &Service{d: d, kr: kr, opt: opt, log: opt.Log.With("component", "inbox"), st: &stmts{d: d}}
+	s := &Service{d: d, kr: kr, opt: opt, log: opt.Log.With("component", "inbox"), st: &stmts{d: d}}
+	if opt.Direct && opt.Sends != nil {
+		s.dir = newDirect(s)
+	}
+	return s
+}
+
+// Stop ends the direct path (Options.Direct): replies it has not sent yet
+// become jobs, and sends in flight get until ctx ends to finish. Call it
+// before stopping the queues.
+func (s *Service) Stop(ctx context.Context) error {
+	if s.dir == nil {
+		return nil
+	}
+	return s.dir.stop(ctx)
 }
 
 // Retry settings of the job kinds. A send is retried for about an hour on
@@ -87,11 +106,12 @@ const (
 	profileMaxAttempts = 5
 )
 
-// Register installs the job handlers: KindSend on Sends, KindProfile on
-// Jobs. Call it once, before the queues start.
+// Register installs the job handlers: KindSend on Sends, KindProfile and
+// KindSweep on Jobs. Call it once, before the queues start.
 func (s *Service) Register() {
 	s.opt.Sends.Register(KindSend, s.handleSend, job.MaxAttempts(sendMaxAttempts), job.Timeout(sendTimeout),
 		job.Backoff(2*time.Second, 10*time.Minute))
+	s.opt.Jobs.Register(KindSweep, s.sweep, job.Timeout(time.Minute))
 	s.opt.Jobs.Register(KindProfile, s.handleProfile, job.MaxAttempts(profileMaxAttempts), job.Timeout(30*time.Second),
 		job.Backoff(30*time.Second, 30*time.Minute))
 }
@@ -101,16 +121,26 @@ func (s *Service) Register() {
 type Effects struct {
 	Sends int // jobs on Options.Sends
 	Jobs  int // jobs on Options.Jobs
+	// direct are replies for the direct path, sent once committed.
+	direct []outbound
 }
 
 // Add returns the sum of e and o.
 func (e Effects) Add(o Effects) Effects {
-	return Effects{Sends: e.Sends + o.Sends, Jobs: e.Jobs + o.Jobs}
+	return Effects{Sends: e.Sends + o.Sends, Jobs: e.Jobs + o.Jobs, direct: append(e.direct, o.direct...)}
 }
 
-// Notify wakes the queues that e says got jobs. Call it after the
-// transaction that produced e has committed.
+// Replies counts the replies e queued, on either path.
+func (e Effects) Replies() int { return e.Sends + len(e.direct) }
+
+// Notify starts what e holds: it sends the direct path's replies and wakes
+// the queues that got jobs. Call it after the transaction that produced e
+// has committed, never before: a reply must not leave for a message whose
+// storage might still roll back.
 func (s *Service) Notify(e Effects) {
+	if len(e.direct) > 0 && s.dir != nil {
+		s.dir.submit(e.direct)
+	}
 	if e.Sends > 0 && s.opt.Sends != nil {
 		s.opt.Sends.Notify()
 	}

@@ -147,7 +147,7 @@ func (s *Service) fromPerson(ctx context.Context, tx bun.Tx, ch channel.Channel,
 		author.Type = SenderAI
 	}
 	for _, c := range replies {
-		msgs, err := s.queue(ctx, tx, ch, conv, "", author, c, now)
+		msgs, fast, err := s.queue(ctx, tx, ch, conv, "", ct.ExternalID, author, c, now)
 		var pe *PolicyError
 		var ce *channel.ContentError
 		switch {
@@ -158,7 +158,8 @@ func (s *Service) fromPerson(ctx context.Context, tx bun.Tx, ch channel.Channel,
 		case err != nil:
 			return err
 		}
-		eff.Sends += len(msgs)
+		eff.Sends += len(msgs) - len(fast)
+		eff.direct = append(eff.direct, fast...)
 	}
 	return nil
 }

@@ -26,7 +26,7 @@ func TestInboundMessageIsStoredAndAnswered(t *testing.T) {
 			ev.At = at
 			ev.ReplyTo = "m_0"
 			eff := h.ingest(ev)
-			if eff != (Effects{Sends: 1, Jobs: 1}) {
+			if eff.Sends != 1 || eff.Jobs != 1 || len(eff.direct) != 0 {
 				t.Errorf("effects = %+v, want one send and one profile job", eff)
 			}
 			conv := h.conversationOf("psid-1")
@@ -67,7 +67,7 @@ func TestRedeliveryIsANoOp(t *testing.T) {
 			ev := h.text("psid-1", "m_dup", "once")
 			h.ingest(ev, ev)
 			eff := h.ingest(ev)
-			if eff != (Effects{}) {
+			if eff.Sends != 0 || eff.Jobs != 0 || len(eff.direct) != 0 {
 				t.Errorf("effects of a redelivery = %+v, want none", eff)
 			}
 			postback := channel.Inbound{Type: channel.Messenger, Kind: channel.EventPostback, UserID: "psid-1", At: h.clock.Now(),

@@ -46,19 +46,28 @@ func (s *Service) adapt(t channel.Type, c channel.Content) ([]channel.Content, e
 
 // queue is the one outbound path (promise P-16): the policy decides, the
 // adapter fits the content, and each part is stored as a queued message
-// with an "inbox.send" job keyed by the conversation, inside tx. It
-// returns the stored messages; *PolicyError and *channel.ContentError mean
-// nothing was stored.
-func (s *Service) queue(ctx context.Context, tx bun.Tx, ch channel.Channel, conv Conversation, contactName string, a Author, c channel.Content, now time.Time) ([]Message, error) {
+// inside tx. Each is sent either by the direct path once tx commits (it is
+// among the returned outbound, for Effects) or by an "inbox.send" job keyed
+// by the conversation. to is the contact's platform ID (empty: the job
+// path, which reads it). It returns the stored messages; *PolicyError and
+// *channel.ContentError mean nothing was stored.
+func (s *Service) queue(ctx context.Context, tx bun.Tx, ch channel.Channel, conv Conversation, contactName, to string, a Author, c channel.Content, now time.Time) ([]Message, []outbound, error) {
 	dec := channel.Decide(facts(ch, conv, a.Type == SenderAgent, contactName, now))
 	if !dec.Allowed {
-		return nil, &PolicyError{Decision: dec}
+		return nil, nil, &PolicyError{Decision: dec}
 	}
 	parts, err := s.adapt(ch.Type, c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	direct := false
+	if s.dir != nil && to != "" {
+		if direct, err = s.dir.accepts(ctx, tx, conv.ID); err != nil {
+			return nil, nil, fmt.Errorf("queue send: %w", err)
+		}
 	}
 	out := make([]Message, 0, len(parts))
+	var fast []outbound
 	for _, p := range parts {
 		m := Message{
 			ID: newID(), WorkspaceID: conv.WorkspaceID, ChannelID: ch.ID, ConversationID: conv.ID, ContactID: conv.ContactID,
@@ -66,14 +75,19 @@ func (s *Service) queue(ctx context.Context, tx bun.Tx, ch channel.Channel, conv
 			MessagingType: dec.MessagingType, Tag: dec.Tag, CreatedAt: now, UpdatedAt: now,
 		}
 		if _, err := s.insertMessage(ctx, tx, &m); err != nil {
-			return nil, err
-		}
-		if _, err := s.opt.Sends.Enqueue(ctx, tx, KindSend, idJob{WS: m.WorkspaceID, ID: m.ID}, job.Key(conv.ID)); err != nil {
-			return nil, fmt.Errorf("queue send: %w", err)
+			return nil, nil, err
 		}
 		out = append(out, m)
+		if direct {
+			fast = append(fast, outbound{msg: m, ch: ch, conv: conv, to: to})
+			continue
+		}
+		if _, err := s.opt.Sends.Enqueue(ctx, tx, KindSend, idJob{WS: m.WorkspaceID, ID: m.ID},
+			job.Key(conv.ID), job.Unique(sendUnique(m.ID))); err != nil {
+			return nil, nil, fmt.Errorf("queue send: %w", err)
+		}
 	}
-	return out, nil
+	return out, fast, nil
 }
 
 // Reply sends c to the conversation's contact as a (an agent, a flow, the
@@ -102,11 +116,12 @@ func (s *Service) Reply(ctx context.Context, a Author, workspaceID, conversation
 		return nil, fmt.Errorf("inbox: reply: %w", err)
 	}
 	// The contact's name makes the policy's explanation personal.
-	name := ""
+	name, to := "", ""
 	if ct, err := s.opt.Contacts.Get(ctx, workspaceID, conv.ContactID); err == nil {
-		name = ct.DisplayName()
+		name, to = ct.DisplayName(), ct.ExternalID
 	}
 	var out []Message
+	var fast []outbound
 	err = s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		// Read again inside the transaction: the window may have moved.
 		conv, err := getConversation(ctx, tx, workspaceID, conversationID)
@@ -114,7 +129,7 @@ func (s *Service) Reply(ctx context.Context, a Author, workspaceID, conversation
 			return err
 		}
 		now := s.now()
-		out, err = s.queue(ctx, tx, ch, conv, name, a, c, now)
+		out, fast, err = s.queue(ctx, tx, ch, conv, name, to, a, c, now)
 		if err != nil {
 			return err
 		}
@@ -135,6 +150,6 @@ func (s *Service) Reply(ctx context.Context, a Author, workspaceID, conversation
 	if err != nil {
 		return nil, fmt.Errorf("inbox: reply: %w", err)
 	}
-	s.opt.Sends.Notify()
+	s.Notify(Effects{Sends: len(out) - len(fast), direct: fast})
 	return out, nil
 }

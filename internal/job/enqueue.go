@@ -205,6 +205,28 @@ const (
 	lockKeySQL = `SELECT pg_advisory_xact_lock(?, hashtext(?))`
 )
 
+// Busy reports whether an unfinished job holds the ordering key: work that
+// must follow it in order cannot go around the queue. It reads through idb,
+// so that a caller deciding inside a transaction sees what that
+// transaction enqueued.
+func (q *Queue) Busy(ctx context.Context, idb bun.IDB, key string) (bool, error) {
+	var busy bool
+	query := busySQL
+	if q.d.Dialect == db.SQLite {
+		query = busySQLite
+	}
+	if err := q.st.scalar(ctx, idb, &busy, query, key); err != nil {
+		return false, fmt.Errorf("job: busy: %w", err)
+	}
+	return busy, nil
+}
+
+// The statements of Busy; SQLite's pins the index, as insertKeyedSQLite's.
+const (
+	busySQL    = `SELECT EXISTS (SELECT 1 FROM jobs WHERE ordering_key = ? AND ordering_key IS NOT NULL AND state <> 'dead')`
+	busySQLite = `SELECT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_ordering WHERE ordering_key = ? AND ordering_key IS NOT NULL AND state <> 'dead')`
+)
+
 func isTx(idb bun.IDB) bool {
 	switch idb.(type) {
 	case bun.Tx, *bun.Tx:

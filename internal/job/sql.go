@@ -108,9 +108,9 @@ func promoteSQL(n int) string {
 
 // hotStatements lists every statement stmts should prepare for this queue.
 func (q *Queue) hotStatements() []string {
-	out := []string{insertSQL, insertKeyedSQL, uniqueSQL, failSQL, renewSQL}
+	out := []string{insertSQL, insertKeyedSQL, uniqueSQL, failSQL, renewSQL, busySQL}
 	if q.d.Dialect == db.SQLite {
-		out[1] = insertKeyedSQLite
+		out[1], out[5] = insertKeyedSQLite, busySQLite
 	} else {
 		out = append(out, lockKeySQL)
 	}

@@ -285,6 +285,9 @@ func (f *fakeInbox) Ingest(ctx context.Context, tx bun.Tx, ch channel.Channel, e
 	return inbox.Effects{Jobs: len(events)}, fail
 }
 
+// Notify wakes nothing: the fake queues no work.
+func (f *fakeInbox) Notify(inbox.Effects) {}
+
 func (f *fakeInbox) setFail(err error) {
 	f.mu.Lock()
 	f.fail = err

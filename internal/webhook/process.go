@@ -68,12 +68,7 @@ func (in *Intake) process(ctx context.Context, j *job.Job) error {
 	if err != nil {
 		return fmt.Errorf("webhook: process: %w", err)
 	}
-	if res.effects.Jobs > 0 {
-		in.opt.Jobs.Notify()
-	}
-	if res.effects.Sends > 0 && in.opt.Sends != nil {
-		in.opt.Sends.Notify()
-	}
+	in.opt.Inbox.Notify(res.effects)
 	for range res.quarantined {
 		in.observe(OutcomeQuarantined)
 	}

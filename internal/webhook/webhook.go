@@ -66,6 +66,9 @@ const (
 // (by MID) because Meta delivers at least once.
 type Ingester interface {
 	Ingest(ctx context.Context, tx bun.Tx, ch channel.Channel, events []channel.Inbound) (inbox.Effects, error)
+	// Notify starts what the committed transaction's effects hold
+	// (replies to send, queues to wake).
+	Notify(inbox.Effects)
 }
 
 // Options configure an Intake.
@@ -84,9 +87,6 @@ type Options struct {
 	Master *keyring.Master
 	// Jobs receives the processing jobs (required).
 	Jobs *job.Queue
-	// Sends is the outbound queue, notified after processing when the inbox
-	// enqueued sends; nil leaves them to its next poll.
-	Sends *job.Queue
 	// Channels routes events by account (required for processing).
 	Channels *channel.Store
 	// Inbox applies the events (required for processing).

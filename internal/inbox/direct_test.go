@@ -1,0 +1,246 @@
+package inbox
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/job"
+	"github.com/parleyhq/parley/internal/testutil/dbtest"
+)
+
+// direct switches the harness's service to the direct path (Options.Direct)
+// and stops it when the test ends.
+func (h *harness) direct() {
+	opt := h.svc.opt
+	opt.Direct = true
+	h.svc = New(h.d, h.kr, opt)
+	if err := h.svc.Prepare(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.svc.Start(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+	svc := h.svc
+	h.t.Cleanup(func() { svc.Stop(context.Background()) })
+}
+
+// settle waits until the direct path holds nothing (results may still be
+// on their way to the database: waitSent waits for those).
+func (h *harness) settle() {
+	h.t.Helper()
+	d := h.svc.dir
+	waitFor(h.t.(*testing.T), "the direct path to drain", func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return len(d.lines) == 0 && d.held == 0
+	})
+}
+
+// waitSent waits until the message is stored as sent.
+func (h *harness) waitSent(id string) {
+	h.t.Helper()
+	waitFor(h.t.(*testing.T), "message "+id+" to be stored as sent", func() bool { return h.message(id).Status == StatusSent })
+}
+
+// stopDirect stops the direct path.
+func (h *harness) stopDirect() {
+	h.t.Helper()
+	if err := h.svc.Stop(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// Promise P-16: on the direct path a reply leaves as soon as the
+// transaction that stored it commits — no job — once, in order within
+// its conversation, and its platform ID is stored.
+func TestDirectSendsWithoutAJob(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		h.direct()
+		eff := h.ingest(h.text("psid-1", "m_1", "one"), h.text("psid-1", "m_2", "two"), h.text("psid-1", "m_3", "three"))
+		if eff.Sends != 0 || len(eff.direct) != 3 || eff.Replies() != 3 {
+			t.Fatalf("effects = %+v", eff)
+		}
+		ids := []string{eff.direct[0].msg.ID, eff.direct[1].msg.ID, eff.direct[2].msg.ID}
+		if n := len(h.sender.sent()); n != 0 {
+			t.Fatalf("%d sends before the transaction's effects were started", n)
+		}
+		h.svc.Notify(eff)
+		h.settle()
+		calls := h.sender.sent()
+		if len(calls) != 3 {
+			t.Fatalf("%d sends, want 3", len(calls))
+		}
+		for i, c := range calls {
+			if c.Metadata != ids[i] || c.To != "psid-1" || c.MessagingType != channel.MessagingResponse {
+				t.Errorf("send %d = %+v, want message %s", i, c, ids[i])
+			}
+			h.waitSent(ids[i])
+			if m := h.message(ids[i]); m.ExternalID == "" {
+				t.Errorf("message %d after sending: status %s, platform ID %q", i, m.Status, m.ExternalID)
+			}
+		}
+		if jobs := h.queuedJobs(KindSend); len(jobs) != 0 {
+			t.Errorf("send jobs = %+v, want none", jobs)
+		}
+	})
+}
+
+// A retryable failure hands the reply to the job path, and the rest of
+// its conversation's line follows it there, so a later reply cannot
+// overtake the retried one; each is sent exactly once in the end.
+func TestDirectHandsFailuresToTheQueueInOrder(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		h.direct()
+		h.sender.fail(&channel.SendError{Kind: channel.ErrTransient, Message: "Meta is having a moment"})
+		eff := h.ingest(h.text("psid-1", "m_1", "one"), h.text("psid-1", "m_2", "two"))
+		first, second := eff.direct[0].msg.ID, eff.direct[1].msg.ID
+		h.svc.Notify(eff)
+		h.settle()
+		jobs := h.queuedJobs(KindSend)
+		if len(jobs) != 2 || jobs[0].Payload.ID != first || jobs[1].Payload.ID != second ||
+			jobs[0].Key != eff.direct[0].conv.ID || jobs[0].UniqueKey != sendUnique(first) {
+			t.Fatalf("jobs = %+v", jobs)
+		}
+		if m := h.message(first); m.Status != StatusQueued {
+			t.Fatalf("failed message is %s, want queued for its retry", m.Status)
+		}
+		h.runSends()
+		calls := h.sender.sent()
+		if len(calls) != 3 || calls[0].Metadata != first || calls[1].Metadata != first || calls[2].Metadata != second {
+			t.Fatalf("sends = %+v", calls)
+		}
+		for _, id := range []string{first, second} {
+			if m := h.message(id); m.Status != StatusSent {
+				t.Errorf("message %s is %s", id, m.Status)
+			}
+		}
+	})
+}
+
+// A reply to a conversation that has a send job waiting goes behind it on
+// the job path.
+func TestDirectQueuesBehindAWaitingJob(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		h.ingest(h.text("psid-1", "m_1", "one")) // job path: the harness is not direct yet
+		h.direct()
+		eff := h.ingest(h.text("psid-1", "m_2", "two"))
+		if eff.Sends != 1 || len(eff.direct) != 0 {
+			t.Fatalf("effects = %+v, want the reply queued as a job", eff)
+		}
+		if jobs := h.queuedJobs(KindSend); len(jobs) != 2 || jobs[0].Key != jobs[1].Key {
+			t.Fatalf("jobs = %+v", jobs)
+		}
+	})
+}
+
+// A reply whose process died before sending it (stored, never started) is
+// found by the sweep once it is old enough and given one job however
+// often the sweep runs; the direct path, should it still hold the reply,
+// finds it claimed and does not send it again.
+func TestSweepRescuesStrandedReplies(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		h.direct()
+		ctx := context.Background()
+		eff := h.ingest(h.text("psid-1", "m_1", "hi")) // and the process "dies": no Notify
+		id := eff.direct[0].msg.ID
+		if err := h.svc.sweep(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if jobs := h.queuedJobs(KindSend); len(jobs) != 0 {
+			t.Fatalf("a fresh reply was swept: %+v", jobs)
+		}
+		h.clock.Add(sweepAfter + time.Second)
+		for range 2 {
+			if err := h.svc.sweep(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		jobs := h.queuedJobs(KindSend)
+		if len(jobs) != 1 || jobs[0].Payload.ID != id || jobs[0].UniqueKey != sendUnique(id) {
+			t.Fatalf("jobs after two sweeps = %+v", jobs)
+		}
+		h.runSends()
+		h.svc.Notify(eff) // the direct path wakes up late
+		h.settle()
+		if calls := h.sender.sent(); len(calls) != 1 || calls[0].Metadata != id {
+			t.Fatalf("sends = %+v, want exactly one", calls)
+		}
+		if m := h.message(id); m.Status != StatusSent {
+			t.Errorf("message is %s", m.Status)
+		}
+	})
+}
+
+// Start gives a job at once to every reply a stopped or dead process left
+// queued or sending, however fresh, and only then opens the direct path.
+func TestStartSweepsWhatWasLeft(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		h.direct()
+		eff := h.ingest(h.text("psid-1", "m_1", "hi")) // never started: the process "died"
+		h.direct()                                     // the next process
+		jobs := h.queuedJobs(KindSend)
+		if len(jobs) != 1 || jobs[0].Payload.ID != eff.direct[0].msg.ID {
+			t.Fatalf("jobs after start = %+v", jobs)
+		}
+	})
+}
+
+// Before Start every reply is a job.
+func TestDirectWaitsForStart(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		opt := h.svc.opt
+		opt.Direct = true
+		h.svc = New(h.d, h.kr, opt)
+		if eff := h.ingest(h.text("psid-1", "m_1", "hi")); eff.Sends != 1 || len(eff.direct) != 0 {
+			t.Fatalf("effects before start = %+v", eff)
+		}
+	})
+}
+
+// Stopping hands what the direct path holds to the job path instead of
+// dropping it.
+func TestDirectStopHandsOverWhatItHolds(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		h.direct()
+		eff := h.ingest(h.text("psid-1", "m_1", "hi"))
+		h.stopDirect()
+		h.svc.Notify(eff) // after the stop: nothing is sent from memory
+		if n := len(h.sender.sent()); n != 0 {
+			t.Fatalf("%d sends after stop", n)
+		}
+		// Submitted after the stop, the reply is the sweep's: the row is
+		// still queued, so nothing is lost.
+		if m := h.message(eff.direct[0].msg.ID); m.Status != StatusQueued {
+			t.Fatalf("message is %s", m.Status)
+		}
+	})
+}
+
+// Busy is what routes a reply behind an unfinished job of its
+// conversation.
+func TestQueueBusy(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		ctx := context.Background()
+		busy, err := h.sends.Busy(ctx, d.W, "conv-x")
+		if err != nil || busy {
+			t.Fatalf("empty key: busy %v, err %v", busy, err)
+		}
+		if _, err := h.sends.Enqueue(ctx, d.W, KindSend, idJob{WS: h.ws, ID: "m"}, job.Key("conv-x")); err != nil {
+			t.Fatal(err)
+		}
+		if busy, err := h.sends.Busy(ctx, d.W, "conv-x"); err != nil || !busy {
+			t.Fatalf("key with a job: busy %v, err %v", busy, err)
+		}
+	})
+}
