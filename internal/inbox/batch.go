@@ -16,13 +16,16 @@ var errBatcherClosed = errors.New("inbox: batcher closed")
 
 // batcher is group commit: one goroutine writes whatever has been added
 // since its last write, in one transaction (flush), up to batchMax items.
-// Nothing waits for a timer: under light load a batch is one item written
-// at once, under heavy load batches grow while the previous one commits,
-// so the transactions per second stay few.
+// Without linger nothing waits for a timer: under light load a batch is
+// one item written at once, under heavy load batches grow while the
+// previous one commits, so the transactions per second stay few. With
+// linger, a batch waits that long after its first item for company: for
+// writes nobody waits on.
 type batcher[T any] struct {
-	ctx   context.Context
-	flush func(context.Context, []T) error
-	log   *slog.Logger
+	ctx    context.Context
+	flush  func(context.Context, []T) error
+	log    *slog.Logger
+	linger time.Duration
 
 	mu     sync.RWMutex // add holds it shared, close exclusively
 	closed bool
@@ -30,8 +33,8 @@ type batcher[T any] struct {
 	done   chan struct{}
 }
 
-func newBatcher[T any](ctx context.Context, flush func(context.Context, []T) error, log *slog.Logger) *batcher[T] {
-	b := &batcher[T]{ctx: ctx, flush: flush, log: log, in: make(chan T, batchMax*4), done: make(chan struct{})}
+func newBatcher[T any](ctx context.Context, flush func(context.Context, []T) error, log *slog.Logger, linger time.Duration) *batcher[T] {
+	b := &batcher[T]{ctx: ctx, flush: flush, log: log, linger: linger, in: make(chan T, batchMax*4), done: make(chan struct{})}
 	go b.loop()
 	return b
 }
@@ -63,6 +66,12 @@ func (b *batcher[T]) loop() {
 	batch := make([]T, 0, batchMax)
 	for x := range b.in {
 		batch = append(batch[:0], x)
+		var wait <-chan time.Time
+		var timer *time.Timer
+		if b.linger > 0 {
+			timer = time.NewTimer(b.linger)
+			wait = timer.C
+		}
 	more:
 		for len(batch) < batchMax {
 			select {
@@ -71,9 +80,24 @@ func (b *batcher[T]) loop() {
 					break more
 				}
 				batch = append(batch, y)
+				continue
 			default:
+			}
+			if wait == nil {
+				break
+			}
+			select {
+			case y, ok := <-b.in:
+				if !ok {
+					break more
+				}
+				batch = append(batch, y)
+			case <-wait:
 				break more
 			}
+		}
+		if timer != nil {
+			timer.Stop()
 		}
 		// A write gets its own deadline: the batcher's context may already
 		// be cancelled while close drains the last items.

@@ -47,6 +47,8 @@ const (
 	slowFor = time.Minute
 	// batchMax bounds the rows one group-commit transaction writes.
 	batchMax = 256
+	// resultLinger is how long platform answers wait to be stored together.
+	resultLinger = 200 * time.Millisecond
 )
 
 // outbound is a reply on the direct path: everything the send needs, so
@@ -92,8 +94,11 @@ func newDirect(s *Service) *direct {
 		slots: make(chan struct{}, directSlots),
 	}
 	d.tokens.ttl = tokenTTL
-	d.claims = newBatcher(ctx, s.claimBatch, s.log)
-	d.results = newBatcher(ctx, s.sentBatch, s.log)
+	d.claims = newBatcher(ctx, s.claimBatch, s.log, 0)
+	// Nobody waits for a result to be stored, and a message's echo,
+	// which comes within moments, usually stores it first: waiting a
+	// little makes this write bigger and often unnecessary.
+	d.results = newBatcher(ctx, s.sentBatch, s.log, resultLinger)
 	return d
 }
 

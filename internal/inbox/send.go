@@ -87,7 +87,8 @@ const (
 	// Commit "sending" before calling the platform: a run that finds it so
 	// knows a call may have gone out.
 	sqlMarkSending = `UPDATE messages SET status = 'sending', messaging_type = ?, tag = ?, updated_at = ? WHERE id = ? AND status = 'queued'`
-	// The echo may have been first: the status only moves forward.
+	// The echo may have been first: the status only moves forward, and a
+	// message its echo already settled is not written again.
 	// The platform ID is set unless another row has it already (an echo
 	// misfiled as someone else's), which would break the unique index.
 	sqlSent = `UPDATE messages SET external_id = CASE
@@ -96,7 +97,8 @@ const (
 		status = CASE WHEN status IN ('queued','sending','failed') THEN 'sent' ELSE status END,
 		error_code = CASE WHEN status IN ('queued','sending','failed') THEN '' ELSE error_code END,
 		error_message = CASE WHEN status IN ('queued','sending','failed') THEN '' ELSE error_message END,
-		sent_at = COALESCE(sent_at, ?), updated_at = ? WHERE id = ?`
+		sent_at = COALESCE(sent_at, ?), updated_at = ?
+		WHERE id = ? AND (external_id IS NULL OR status IN ('queued','sending','failed'))`
 	sqlRequeue = `UPDATE messages SET status = 'queued', error_message = ?, updated_at = ? WHERE id = ? AND status = 'sending'`
 	sqlFail    = `UPDATE messages SET status = 'failed', error_code = ?, error_message = ?, updated_at = ?
 		WHERE id = ? AND status IN ('queued','sending')`
