@@ -25,8 +25,28 @@
 // path: ProfileDue says when a contact's profile should be (re)fetched, and
 // SetProfile stores the answer.
 //
+// # Custom fields and tags (promises P-15, P-20, P-25)
+//
+// Migration 00009. Each workspace defines typed fields (contact_fields:
+// text, number, date, boolean, email, phone, choice) under stable keys, and
+// tags (unique ignoring letter case). Field definitions and tags are
+// workspace configuration, kept in clear and audited. A contact's values
+// are personal data: Field.Parse checks and normalizes them (phone numbers
+// to E.164, digits of any script accepted), and they are sealed under the
+// contact's key, bound to the contact and the field. SetField, ClearField,
+// TagContact and UntagContact take the caller's bun.IDB so that a flow
+// changes them inside its own transaction. Composite foreign keys on
+// (workspace_id, id) keep any row from linking two workspaces, and deleting
+// a contact deletes its values and tags.
+//
+// Interaction count and last interaction are not duplicated here: a
+// contact is one person on one channel and has exactly one conversation,
+// whose interaction_count, last_inbound_at and last_activity_at package
+// inbox already keeps on every event. A copy on contacts would cost the
+// hot path a second write per event for nothing a join cannot answer.
+//
 // # Imports
 //
-// contact imports channel, keyring and db. It must not import inbox or any
-// package above it in the dependency rule.
+// contact imports channel, keyring, audit, validate and db. It must not
+// import inbox or any package above it in the dependency rule.
 package contact
