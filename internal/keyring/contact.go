@@ -63,7 +63,9 @@ func (k *Keyring) DestroyContactKey(ctx context.Context, idb bun.IDB, workspaceI
 	if _, err := w.NewRaw(`DELETE FROM contact_keys WHERE workspace_id = ? AND contact_id = ?`, workspaceID, contactID).Exec(ctx); err != nil {
 		return fmt.Errorf("keyring: destroy contact key: %w", err)
 	}
-	k.cache.drop(cacheKey{kind: kindContactKey, workspace: workspaceID, contact: contactID})
+	ck := cacheKey{kind: kindContactKey, workspace: workspaceID, contact: contactID}
+	k.cache.drop(ck)
+	txKeysFrom(ctx).drop(ck)
 	return nil
 }
 
@@ -125,6 +127,13 @@ func (k *Keyring) contactKey(ctx context.Context, idb bun.IDB, workspaceID, cont
 		}
 		clear(key[:])
 	}
+	var txk *txKeys
+	if !cache {
+		txk = txKeysFrom(ctx)
+		if id, key, ok := txk.get(ck); ok && (want == 0 || id == want) {
+			return id, key, nil
+		}
+	}
 	id, key, err := k.readContactKey(ctx, r, cache, workspaceID, contactID)
 	if errors.Is(err, errNoContactKey) && create {
 		if err := k.insertContactKey(ctx, r, w, cache, workspaceID, contactID); err != nil {
@@ -140,6 +149,7 @@ func (k *Keyring) contactKey(ctx context.Context, idb bun.IDB, workspaceID, cont
 	if cache {
 		k.cache.put(ck, id, key[:])
 	}
+	txk.put(ck, id, key)
 	return id, key, nil
 }
 

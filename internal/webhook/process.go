@@ -61,6 +61,9 @@ func (in *Intake) process(ctx context.Context, j *job.Job) error {
 	}
 	var res applied
 	err := in.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		// An inbound message and its reply are sealed for the same
+		// contact: the contact's key is read once per transaction.
+		ctx = keyring.WithTxKeys(ctx)
 		var err error
 		res, err = in.apply(ctx, tx, p.IDs)
 		return err
