@@ -1,0 +1,32 @@
+// Package flow owns the flow document: the JSON format (version 1) in which
+// businesses write their chatbots — triggers, a start node and typed nodes
+// joined by stable IDs — and everything that can be said about a document
+// without running it.
+//
+//   - Parse reads a document strictly: unknown fields, unknown node or
+//     trigger types, oversized documents and future format versions are
+//     refused with an error naming the node and field (ParseError).
+//   - Document.MarshalJSON writes the same flat shape back, so
+//     Parse → MarshalJSON → Parse gives an equal Document; Export writes the
+//     indented, secret-free form for "bots as code".
+//   - Validate lists what stops a document from being published (Problem
+//     with a Severity): dangling edges, unreachable nodes, loops that never
+//     wait for the contact, unknown custom fields, teams or flows, bad
+//     patterns, durations and addresses.
+//   - Render and Variables implement the {{contact.first_name|there}}
+//     variables; RenderJSON renders them inside a JSON request body.
+//   - QuestionNode.Check validates and normalizes typed answers (phone
+//     numbers to E.164); BusinessHours.Open evaluates opening hours.
+//
+// The format itself is documented for authors in docs/flows.md; example
+// flows in examples/flows are parsed and validated by this package's tests.
+//
+// # Imports
+//
+// The document model is pure: it imports channel (channel type names),
+// validate (e-mail addresses) and the phone number library, and no
+// storage, no net/http, nothing above it in the dependency rule. Trigger
+// matching lives in flow/trigger, which does not import this package; the
+// store of versions and the runner, when they join this package, keep
+// their database and clock behind what they are given.
+package flow
