@@ -10,6 +10,8 @@
 // The scenarios, in order (each starts once Parley has drained the
 // previous one's work):
 //
+//   - flow (scenario_flow.go): trigger matching, in this process, against
+//     1,000 keyword triggers;
 //   - ingest (scenario_ingest.go): webhook intake throughput, closed loop,
 //     and acknowledgement latency at a fixed 2,000 deliveries/s;
 //   - reply (scenario_reply.go): an inbound text to an automatic reply
@@ -158,7 +160,7 @@ func run(ctx context.Context) error {
 	for _, sc := range []struct {
 		name string
 		run  func(context.Context) error
-	}{{"ingest", b.ingest}, {"reply", b.reply}, {"overload", b.overload}} {
+	}{{"flow", b.flowMatch}, {"ingest", b.ingest}, {"reply", b.reply}, {"overload", b.overload}} {
 		if !wanted(sc.name) {
 			continue
 		}
