@@ -106,7 +106,12 @@ func newDirect(s *Service) *direct {
 // is asked inside the transaction that queues the reply.
 func (d *direct) accepts(ctx context.Context, tx bun.Tx, convID string) (bool, error) {
 	d.mu.Lock()
-	ok := d.started && !d.stopped && d.held < directBacklog && d.s.now().After(d.slow[convID])
+	until, slow := d.slow[convID]
+	if slow && !d.s.now().Before(until) {
+		delete(d.slow, convID) // the map holds only conversations still on the job path
+		slow = false
+	}
+	ok := d.started && !d.stopped && d.held < directBacklog && !slow
 	d.mu.Unlock()
 	if !ok {
 		return false, nil
@@ -278,14 +283,16 @@ func (d *direct) stop(ctx context.Context) error {
 	}
 	done := make(chan struct{})
 	go func() { d.wg.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
 	case <-ctx.Done():
+		err = fmt.Errorf("inbox: stop: sends still in flight: %w", ctx.Err())
 	}
 	d.cancel()
 	d.claims.close()
 	d.results.close()
-	return nil
+	return err
 }
 
 // sendUnique is the unique key of a message's send job: one at most,

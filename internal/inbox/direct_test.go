@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -61,7 +62,7 @@ func TestDirectSendsWithoutAJob(t *testing.T) {
 		h := newHarness(t, d)
 		h.direct()
 		eff := h.ingest(h.text("psid-1", "m_1", "one"), h.text("psid-1", "m_2", "two"), h.text("psid-1", "m_3", "three"))
-		if eff.Sends != 0 || len(eff.direct) != 3 || eff.Replies() != 3 {
+		if eff.Sends != 0 || len(eff.direct) != 3 {
 			t.Fatalf("effects = %+v", eff)
 		}
 		ids := []string{eff.direct[0].msg.ID, eff.direct[1].msg.ID, eff.direct[2].msg.ID}
@@ -207,21 +208,39 @@ func TestDirectWaitsForStart(t *testing.T) {
 }
 
 // Stopping hands what the direct path holds to the job path instead of
-// dropping it.
+// dropping it, lets the send in flight finish and store its answer, and
+// queues what comes afterwards as jobs.
 func TestDirectStopHandsOverWhatItHolds(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		h := newHarness(t, d)
 		h.direct()
-		eff := h.ingest(h.text("psid-1", "m_1", "hi"))
-		h.stopDirect()
-		h.svc.Notify(eff) // after the stop: nothing is sent from memory
-		if n := len(h.sender.sent()); n != 0 {
-			t.Fatalf("%d sends after stop", n)
+		release := make(chan struct{})
+		h.sender.during = func(channel.Outbound, string) { <-release }
+		eff := h.ingest(h.text("psid-1", "m_1", "one"), h.text("psid-1", "m_2", "two"))
+		first, second := eff.direct[0].msg.ID, eff.direct[1].msg.ID
+		h.svc.Notify(eff)
+		waitFor(t, "the first send to reach the platform", func() bool { return len(h.sender.sent()) == 1 })
+		stopped := make(chan error, 1)
+		go func() { stopped <- h.svc.Stop(context.Background()) }()
+		waitFor(t, "the held reply to become a job", func() bool { return len(h.queuedJobs(KindSend)) == 1 })
+		close(release)
+		if err := <-stopped; err != nil {
+			t.Fatal(err)
 		}
-		// Submitted after the stop, the reply is the sweep's: the row is
-		// still queued, so nothing is lost.
-		if m := h.message(eff.direct[0].msg.ID); m.Status != StatusQueued {
-			t.Fatalf("message is %s", m.Status)
+		if jobs := h.queuedJobs(KindSend); jobs[0].Payload.ID != second || jobs[0].Key != eff.direct[1].conv.ID {
+			t.Fatalf("jobs = %+v, want the second reply's", jobs)
+		}
+		if m := h.message(first); m.Status != StatusSent {
+			t.Errorf("the reply in flight ended %s, want sent", m.Status)
+		}
+		// A reply stored after the stop is a job from the start.
+		late := h.ingest(h.text("psid-2", "m_3", "three"))
+		if late.Sends != 1 || len(late.direct) != 0 {
+			t.Fatalf("effects after the stop = %+v, want one send job", late)
+		}
+		h.svc.Notify(late)
+		if n := len(h.sender.sent()); n != 1 {
+			t.Fatalf("%d sends, want only the one in flight at the stop", n)
 		}
 	})
 }
@@ -241,6 +260,36 @@ func TestQueueBusy(t *testing.T) {
 		}
 		if busy, err := h.sends.Busy(ctx, d.W, "conv-x"); err != nil || !busy {
 			t.Fatalf("key with a job: busy %v, err %v", busy, err)
+		}
+	})
+}
+
+// The sweep pages past a job-path backlog bigger than one page, which it
+// leaves alone, to the stranded reply behind it; and Start does not loop
+// on such a backlog.
+func TestSweepPagesPastTheBacklog(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		var backlog []channel.Inbound
+		for i := range sweepBatch + 20 {
+			backlog = append(backlog, h.text(fmt.Sprintf("psid-%d", i), fmt.Sprintf("m_%d", i), "hi"))
+		}
+		if eff := h.ingest(backlog...); eff.Sends != sweepBatch+20 {
+			t.Fatalf("backlog effects = %+v", eff)
+		}
+		h.direct()
+		eff := h.ingest(h.text("psid-last", "m_last", "hi")) // stranded: never Notified
+		h.clock.Add(sweepAfter + time.Second)
+		if err := h.svc.sweep(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		jobs := h.queuedJobs(KindSend)
+		if len(jobs) != sweepBatch+21 || jobs[len(jobs)-1].Payload.ID != eff.direct[0].msg.ID {
+			t.Fatalf("%d send jobs after the sweep, last %+v; want %d ending with the stranded reply", len(jobs), jobs[len(jobs)-1], sweepBatch+21)
+		}
+		h.direct() // a restart sweeps everything again: one job each still
+		if n := len(h.queuedJobs(KindSend)); n != sweepBatch+21 {
+			t.Fatalf("%d send jobs after a restart", n)
 		}
 	})
 }

@@ -130,9 +130,6 @@ func (e Effects) Add(o Effects) Effects {
 	return Effects{Sends: e.Sends + o.Sends, Jobs: e.Jobs + o.Jobs, direct: append(e.direct, o.direct...)}
 }
 
-// Replies counts the replies e queued, on either path.
-func (e Effects) Replies() int { return e.Sends + len(e.direct) }
-
 // Notify starts what e holds: it sends the direct path's replies and wakes
 // the queues that got jobs. Call it after the transaction that produced e
 // has committed, never before: a reply must not leave for a message whose

@@ -25,16 +25,54 @@ const (
 	sweepBatch = 500
 )
 
-// sqlStranded lists messages neither sent nor failed for a while, oldest
-// first; the partial index messages_unsent holds exactly those.
-const sqlStranded = `SELECT id, workspace_id, conversation_id FROM messages
-	WHERE status IN ('queued','sending') AND updated_at <= ? ORDER BY updated_at LIMIT ?`
+// sqlStranded lists, a page at a time after the cursor (updated_at, id),
+// messages neither sent nor failed for a while, oldest first; the partial
+// index messages_unsent holds exactly those. The cursor matters: most of
+// them may be the job path's backlog, which the sweep leaves as it is, and
+// the stranded ones can be behind it.
+const sqlStranded = `SELECT id, workspace_id, conversation_id, updated_at FROM messages
+	WHERE status IN ('queued','sending') AND updated_at <= ?
+	AND (updated_at > ? OR (updated_at = ? AND id > ?))
+	ORDER BY updated_at, id LIMIT ?`
 
 // sweep is the KindSweep job. A message that has a send job already keeps
 // that one (the unique key), so sweeping costs nothing for the job path's
 // backlog but a lookup.
 func (s *Service) sweep(ctx context.Context, _ *job.Job) error {
 	return s.sweepOlder(ctx, sweepAfter)
+}
+
+// sweepOlder gives a job to every message unsent for longer than age that
+// has none.
+func (s *Service) sweepOlder(ctx context.Context, age time.Duration) error {
+	until := s.now().Add(-age)
+	var at time.Time
+	var id string
+	for {
+		var rows []struct {
+			ID             string    `bun:"id"`
+			WorkspaceID    string    `bun:"workspace_id"`
+			ConversationID string    `bun:"conversation_id"`
+			UpdatedAt      time.Time `bun:"updated_at"`
+		}
+		if err := s.d.R.NewRaw(sqlStranded, until, at, at, id, sweepBatch).Scan(ctx, &rows); err != nil {
+			return fmt.Errorf("inbox: sweep: %w", err)
+		}
+		for _, r := range rows {
+			if _, err := s.opt.Sends.Enqueue(ctx, s.d.W, KindSend, idJob{WS: r.WorkspaceID, ID: r.ID},
+				job.Key(r.ConversationID), job.Unique(sendUnique(r.ID))); err != nil {
+				return fmt.Errorf("inbox: sweep: %w", err)
+			}
+		}
+		if len(rows) > 0 {
+			s.opt.Sends.Notify()
+		}
+		if len(rows) < sweepBatch {
+			return nil
+		}
+		last := rows[len(rows)-1]
+		at, id = last.UpdatedAt, last.ID
+	}
 }
 
 // Start opens the direct path (Options.Direct; until then every reply is a
@@ -49,45 +87,11 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.dir == nil {
 		return nil
 	}
-	for {
-		n, err := s.sweepOnce(ctx, 0)
-		if err != nil {
-			return err
-		}
-		if n < sweepBatch {
-			break
-		}
+	if err := s.sweepOlder(ctx, 0); err != nil {
+		return err
 	}
 	s.dir.mu.Lock()
 	s.dir.started = true
 	s.dir.mu.Unlock()
 	return nil
-}
-
-// sweepOlder gives a job to up to sweepBatch messages unsent for longer
-// than age.
-func (s *Service) sweepOlder(ctx context.Context, age time.Duration) error {
-	_, err := s.sweepOnce(ctx, age)
-	return err
-}
-
-func (s *Service) sweepOnce(ctx context.Context, age time.Duration) (int, error) {
-	var rows []struct {
-		ID             string `bun:"id"`
-		WorkspaceID    string `bun:"workspace_id"`
-		ConversationID string `bun:"conversation_id"`
-	}
-	if err := s.d.R.NewRaw(sqlStranded, s.now().Add(-age), sweepBatch).Scan(ctx, &rows); err != nil {
-		return 0, fmt.Errorf("inbox: sweep: %w", err)
-	}
-	for _, r := range rows {
-		if _, err := s.opt.Sends.Enqueue(ctx, s.d.W, KindSend, idJob{WS: r.WorkspaceID, ID: r.ID},
-			job.Key(r.ConversationID), job.Unique(sendUnique(r.ID))); err != nil {
-			return 0, fmt.Errorf("inbox: sweep: %w", err)
-		}
-	}
-	if len(rows) > 0 {
-		s.opt.Sends.Notify()
-	}
-	return len(rows), nil
 }
