@@ -68,6 +68,12 @@ func (a *App) messaging(ctx context.Context) error {
 	if err := a.Inbox.Prepare(ctx); err != nil {
 		return err
 	}
+	if err := a.Channels.Prepare(ctx); err != nil {
+		return err
+	}
+	if err := a.Keyring.Prepare(ctx); err != nil {
+		return err
+	}
 	a.Jobs.Register(kindPurgeLogins, func(ctx context.Context, _ *job.Job) error {
 		_, err := a.Connect.PurgeLogins(ctx)
 		return err

@@ -37,11 +37,31 @@ type Store struct {
 	d   *db.DB
 	kr  *keyring.Keyring
 	now func() time.Time
+	st  *db.Statements
 }
 
 // NewStore returns a Store on d that seals tokens with kr.
 func NewStore(d *db.DB, kr *keyring.Keyring, now func() time.Time) *Store {
-	return &Store{d: d, kr: kr, now: now}
+	return &Store{d: d, kr: kr, now: now, st: db.NewStatements(d, "channel")}
+}
+
+// The statements of webhook processing, run for every delivery: prepared
+// (db.Statements) so the engine does not parse them each time.
+const sqlByAccount = `SELECT ` + channelCols + ` FROM channels WHERE type = ? AND external_id = ? AND status = 'active'`
+
+func sqlTouch(n int) string {
+	return `UPDATE channels SET last_event_at = ? WHERE id IN (` + db.Placeholders(n) + `) AND (last_event_at IS NULL OR last_event_at < ?)`
+}
+
+// Prepare prepares the statements webhook processing runs for every
+// delivery. Call it once at start, outside any transaction; until then
+// they run through bun, only slower.
+func (s *Store) Prepare(ctx context.Context) error {
+	writes := []string{sqlByAccount}
+	for _, n := range db.ListSizes() {
+		writes = append(writes, sqlTouch(n))
+	}
+	return s.st.Prepare(ctx, writes, nil)
 }
 
 // Connection is an account about to be connected, with a token the caller
@@ -74,6 +94,12 @@ type row struct {
 	CreatedAt      time.Time  `bun:"created_at"`
 	UpdatedAt      time.Time  `bun:"updated_at"`
 	DisconnectedAt *time.Time `bun:"disconnected_at"`
+}
+
+// dest lists r's fields in channelCols order, for a prepared statement.
+func (r *row) dest() []any {
+	return []any{&r.ID, &r.WorkspaceID, &r.Type, &r.ExternalID, &r.Name, &r.TokenState, &r.Status, &r.AutoReply, &r.Profile,
+		&r.LastEventAt, &r.LastError, &r.LastErrorAt, &r.ConnectedBy, &r.CreatedAt, &r.UpdatedAt, &r.DisconnectedAt}
 }
 
 func (r row) channel() Channel {
@@ -191,8 +217,7 @@ func (s *Store) List(ctx context.Context, workspaceID string) ([]Channel, error)
 // It reads through idb so that routing sees the caller's transaction.
 func (s *Store) ByAccount(ctx context.Context, idb bun.IDB, t Type, externalID string) (Channel, error) {
 	var r row
-	if err := idb.NewRaw(`SELECT `+channelCols+` FROM channels WHERE type = ? AND external_id = ? AND status = 'active'`,
-		string(t), externalID).Scan(ctx, &r); err != nil {
+	if err := s.st.Row(ctx, idb, r.dest(), sqlByAccount, string(t), externalID); err != nil {
 		return Channel{}, fmt.Errorf("channel: by account: %w", db.NoRows(err))
 	}
 	return r.channel(), nil
@@ -248,8 +273,11 @@ func (s *Store) Touch(ctx context.Context, idb bun.IDB, at time.Time, ids ...str
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := idb.NewRaw(`UPDATE channels SET last_event_at = ? WHERE id IN (?) AND (last_event_at IS NULL OR last_event_at < ?)`,
-		at, bun.In(ids), at).Exec(ctx); err != nil {
+	err := db.InLists(ids, func(list []any) error {
+		_, err := s.st.Exec(ctx, idb, sqlTouch(len(list)), append(append([]any{at}, list...), at)...)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("channel: touch: %w", err)
 	}
 	return nil

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/uptrace/bun"
+
 	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/db"
@@ -153,6 +156,36 @@ func TestConfigureTouchAndUnknown(t *testing.T) {
 		}
 		if got, _ := s.Get(ctx, ws, c.ID); !got.LastEventAt.Equal(at) {
 			t.Errorf("last event at %v, want %v", got.LastEventAt, at)
+		}
+		// Prepared, inside a transaction (as webhook processing runs
+		// them): the same channel as bun reads, and Touch still only
+		// moves forward, for a list of channels too.
+		if err := s.Prepare(ctx); err != nil {
+			t.Fatal(err)
+		}
+		other := fixture.Messenger(t, s, ws, "4005", "t")
+		later := at.Add(time.Hour)
+		err = d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			byAcct, err := s.ByAccount(ctx, tx, channel.Messenger, "4004")
+			if err != nil {
+				return err
+			}
+			want, err := s.Get(ctx, ws, c.ID)
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(want, byAcct); diff != "" {
+				t.Errorf("prepared ByAccount differs from Get (-want +got):\n%s", diff)
+			}
+			return s.Touch(ctx, tx, later, c.ID, other.ID, c.ID)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{c.ID, other.ID} {
+			if got, _ := s.Get(ctx, ws, id); !got.LastEventAt.Equal(later) {
+				t.Errorf("channel %s last event at %v, want %v", id, got.LastEventAt, later)
+			}
 		}
 		for range 2 {
 			if err := s.RecordUnknown(ctx, d.W, "page", "999", 3, at); err != nil {

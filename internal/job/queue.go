@@ -107,7 +107,7 @@ type Queue struct {
 	d   *db.DB
 	opt Options
 	log *slog.Logger
-	st  *stmts
+	st  stmts
 
 	mu       sync.Mutex
 	kinds    map[string]*kind
@@ -152,7 +152,7 @@ func New(d *db.DB, opt Options) *Queue {
 		opt.WorkerID = workerID()
 	}
 	return &Queue{
-		d: d, opt: opt, log: opt.Log.With("component", "job", "worker", opt.WorkerID), st: &stmts{d: d},
+		d: d, opt: opt, log: opt.Log.With("component", "job", "worker", opt.WorkerID), st: stmts{db.NewStatements(d, "job")},
 		kinds:    map[string]*kind{},
 		wake:     make(chan struct{}, 1),
 		stopping: make(chan struct{}),
@@ -225,7 +225,7 @@ func (q *Queue) Start(ctx context.Context) error {
 	if len(names) > 0 {
 		q.claimSQL = claimSQL(q.d.Dialect, len(names))
 	}
-	if err := q.st.prepare(ctx, q.hotStatements()...); err != nil {
+	if err := q.st.Prepare(ctx, q.hotStatements(), nil); err != nil {
 		return fmt.Errorf("job: start: %w", err)
 	}
 	q.started = true

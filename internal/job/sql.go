@@ -46,7 +46,7 @@ func claimSQL(d db.Dialect, nKinds int) string {
 	if d == db.Postgres {
 		limit = "?"
 	}
-	sel := fmt.Sprintf(runnable, placeholders(nKinds), limit)
+	sel := fmt.Sprintf(runnable, db.Placeholders(nKinds), limit)
 	if d == db.Postgres {
 		return `WITH c AS (` + sel + ` FOR UPDATE SKIP LOCKED)
 			UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = ?, locked_until = ?, updated_at = ?
@@ -89,12 +89,12 @@ const (
 )
 
 func deleteSQL(n int) string {
-	return `DELETE FROM jobs WHERE id IN (` + placeholders(n) + `) AND locked_by = ? AND state = 'running'`
+	return `DELETE FROM jobs WHERE id IN (` + db.Placeholders(n) + `) AND locked_by = ? AND state = 'running'`
 }
 
 func releaseSQL(n int) string {
 	return `UPDATE jobs SET state = 'pending', attempts = attempts - 1, locked_by = NULL, locked_until = NULL, updated_at = ?
-		WHERE id IN (` + placeholders(n) + `) AND locked_by = ? AND state = 'running'`
+		WHERE id IN (` + db.Placeholders(n) + `) AND locked_by = ? AND state = 'running'`
 }
 
 // promoteSQL makes pending the earliest unfinished job of each of n keys,
@@ -117,7 +117,7 @@ func (q *Queue) hotStatements() []string {
 	if q.claimSQL != "" {
 		out = append(out, q.claimSQL)
 	}
-	for n := 1; n <= maxList; n *= 2 {
+	for n := 1; n <= db.MaxList; n *= 2 {
 		out = append(out, deleteSQL(n), releaseSQL(n), promoteSQL(n))
 	}
 	return out
@@ -154,13 +154,13 @@ func (q *Queue) finish(ctx context.Context, tx bun.Tx, now time.Time, pend []res
 			keys = append(keys, r.key)
 		}
 	}
-	if err := inLists(doneIDs, func(ids []any) error {
+	if err := db.InLists(doneIDs, func(ids []any) error {
 		_, err := q.st.exec(ctx, tx, deleteSQL(len(ids)), append(ids, q.opt.WorkerID)...)
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("job: delete finished jobs: %w", err)
 	}
-	if err := inLists(releaseIDs, func(ids []any) error {
+	if err := db.InLists(releaseIDs, func(ids []any) error {
 		args := append([]any{now}, ids...)
 		_, err := q.st.exec(ctx, tx, releaseSQL(len(ids)), append(args, q.opt.WorkerID)...)
 		return err
@@ -207,7 +207,7 @@ func (q *Queue) promote(ctx context.Context, tx bun.Tx, now time.Time, keys []st
 			return later, nil
 		}
 	}
-	if err := inLists(keys, func(ks []any) error {
+	if err := db.InLists(keys, func(ks []any) error {
 		_, err := q.st.exec(ctx, tx, promoteSQL(len(ks)), append([]any{now}, ks...)...)
 		return err
 	}); err != nil {

@@ -153,13 +153,18 @@ func (k *Keyring) contactKey(ctx context.Context, idb bun.IDB, workspaceID, cont
 	return id, key, nil
 }
 
+const (
+	sqlReadContactKey   = `SELECT key_id, wrapped_by, wrapped FROM contact_keys WHERE workspace_id = ? AND contact_id = ?`
+	sqlInsertContactKey = `INSERT INTO contact_keys (workspace_id, contact_id, key_id, wrapped_by, wrapped, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, contact_id) DO NOTHING`
+)
+
 // readContactKey reads and unwraps the contact's key.
 func (k *Keyring) readContactKey(ctx context.Context, q bun.IDB, cache bool, workspaceID, contactID string) (uint32, [32]byte, error) {
 	var key [32]byte
 	var id, wrappedBy int64
 	var wrapped []byte
-	err := q.NewRaw(`SELECT key_id, wrapped_by, wrapped FROM contact_keys WHERE workspace_id = ? AND contact_id = ?`,
-		workspaceID, contactID).Scan(ctx, &id, &wrappedBy, &wrapped)
+	err := k.st.Row(ctx, q, []any{&id, &wrappedBy, &wrapped}, sqlReadContactKey, workspaceID, contactID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, key, errNoContactKey
 	}
@@ -204,9 +209,7 @@ func (k *Keyring) insertContactKey(ctx context.Context, r, w bun.IDB, cache bool
 	if err != nil {
 		return err
 	}
-	_, err = w.NewRaw(`INSERT INTO contact_keys (workspace_id, contact_id, key_id, wrapped_by, wrapped, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, contact_id) DO NOTHING`,
-		workspaceID, contactID, int64(id), int64(wsID), wrapped, k.now().UTC()).Exec(ctx)
+	_, err = k.st.Exec(ctx, w, sqlInsertContactKey, workspaceID, contactID, int64(id), int64(wsID), wrapped, k.now().UTC())
 	if err != nil {
 		return fmt.Errorf("create contact key: %w", err)
 	}

@@ -1,6 +1,7 @@
 package keyring
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -44,6 +45,7 @@ type Keyring struct {
 	wrapKey  []byte // master.Derive(PurposeDEKWrap), held for the Keyring's life
 	blindKey []byte // master.Derive(PurposeBlindIndex)
 	cache    *keyCache
+	st       *db.Statements
 }
 
 // New returns a Keyring over d whose workspace keys are wrapped under m.
@@ -64,7 +66,15 @@ func New(d *db.DB, m *Master, opt Options) *Keyring {
 		wrapKey:  m.Derive(PurposeDEKWrap),
 		blindKey: m.Derive(PurposeBlindIndex),
 		cache:    newKeyCache(opt.Now, opt.CacheTTL, opt.CacheSize),
+		st:       db.NewStatements(d, "keyring"),
 	}
+}
+
+// Prepare prepares the statements that read and create contact keys, run
+// for nearly every message (db.Statements). Call it once at start, outside
+// any transaction; until then they run through bun, only slower.
+func (k *Keyring) Prepare(ctx context.Context) error {
+	return k.st.Prepare(ctx, []string{sqlReadContactKey, sqlInsertContactKey}, []string{sqlReadContactKey})
 }
 
 // Labels in the associated data of wrapped keys (security.md §2.3). Values

@@ -84,10 +84,9 @@ func (in *Intake) process(ctx context.Context, j *job.Job) error {
 // apply processes the listed deliveries that are still pending, through tx.
 func (in *Intake) apply(ctx context.Context, tx bun.Tx, ids []string) (applied, error) {
 	var res applied
-	var rows []storedDelivery
-	if err := tx.NewRaw(`SELECT id, body FROM webhook_deliveries WHERE id IN (?) AND state = 'pending' ORDER BY id`,
-		bun.In(ids)).Scan(ctx, &rows); err != nil {
-		return res, fmt.Errorf("load deliveries: %w", err)
+	rows, err := in.deliveries.load(ctx, tx, ids)
+	if err != nil {
+		return res, err
 	}
 	// Events are grouped by account across the whole batch, keeping their
 	// order, so each connected account gets one Ingest call.
@@ -158,8 +157,8 @@ func (in *Intake) apply(ctx context.Context, tx bun.Tx, ids []string) (applied, 
 		return res, err
 	}
 	if len(done) > 0 {
-		if _, err := tx.NewRaw(`DELETE FROM webhook_deliveries WHERE id IN (?) AND state = 'pending'`, bun.In(done)).Exec(ctx); err != nil {
-			return res, fmt.Errorf("delete processed deliveries: %w", err)
+		if err := in.deliveries.remove(ctx, tx, done); err != nil {
+			return res, err
 		}
 	}
 	return res, nil

@@ -126,12 +126,12 @@ type Options struct {
 // Intake receives Meta webhooks. Create it with New, mount Routes, call
 // Register before the job queue starts, and Start before serving.
 type Intake struct {
-	d       *db.DB
-	opt     Options
-	log     *slog.Logger
-	secrets []string
-	limiter *httpx.Limiter
-	ins     *inserter
+	d          *db.DB
+	opt        Options
+	log        *slog.Logger
+	secrets    []string
+	limiter    *httpx.Limiter
+	deliveries *deliveryStore
 
 	queue    chan *delivery // verified deliveries waiting for the writer
 	mu       sync.RWMutex   // guards started and stopped against submit
@@ -183,10 +183,10 @@ func New(d *db.DB, opt Options) *Intake {
 	}
 	in := &Intake{
 		d: d, opt: opt, log: opt.Log.With("component", "webhook"), limiter: opt.Limiter,
-		ins:      &inserter{d: d},
-		queue:    make(chan *delivery, opt.QueueSize),
-		stopping: make(chan struct{}),
-		done:     make(chan struct{}),
+		deliveries: &deliveryStore{st: db.NewStatements(d, "webhook")},
+		queue:      make(chan *delivery, opt.QueueSize),
+		stopping:   make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	for _, s := range opt.AppSecrets {
 		if s != "" {
@@ -233,7 +233,7 @@ func (in *Intake) Start(ctx context.Context) error {
 	if in.started || in.stopped {
 		return errors.New("webhook: start: already started")
 	}
-	if err := in.ins.prepare(ctx, in.opt.BatchMax); err != nil {
+	if err := in.deliveries.prepare(ctx, in.opt.BatchMax); err != nil {
 		return fmt.Errorf("webhook: start: %w", err)
 	}
 	if len(in.secrets) == 0 {

@@ -45,7 +45,6 @@ const batchBytes = 8 << 20
 // the per-delivery cost of a commit shrinks.
 func (in *Intake) write() {
 	defer close(in.done)
-	defer in.ins.close()
 	b := batch{max: in.opt.BatchMax}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -147,7 +146,7 @@ func (in *Intake) commit(ds []*delivery) (err error) {
 // storeBatch inserts the deliveries and the one job that will process
 // them. Both or neither commit: a stored delivery always has its job.
 func (in *Intake) storeBatch(ctx context.Context, tx bun.Tx, batch []*delivery) error {
-	if err := in.ins.insert(ctx, tx, batch); err != nil {
+	if err := in.deliveries.insert(ctx, tx, batch); err != nil {
 		return err
 	}
 	ids := make([]string, len(batch))
