@@ -11,7 +11,8 @@
 // previous one's work):
 //
 //   - flow (scenario_flow.go): trigger matching, in this process, against
-//     1,000 keyword triggers;
+//     1,000 keyword triggers; and the flow runner's CPU per executed
+//     message node;
 //   - ingest (scenario_ingest.go): webhook intake throughput, closed loop,
 //     and acknowledgement latency at a fixed 2,000 deliveries/s;
 //   - reply (scenario_reply.go): an inbound text to an automatic reply

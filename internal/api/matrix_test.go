@@ -24,6 +24,10 @@ type tenant struct {
 	keys                        map[string]string // role → secret
 	// A connected page with one conversation, and its contact.
 	channelID, conversationID, contactID string
+	// A custom field (with the contact's value) and a tag (on the contact).
+	fieldKey, tagID string
+	// A published flow.
+	flowID string
 }
 
 func newTenant(t *testing.T, a *apptest.App, name string) *tenant {
@@ -50,6 +54,8 @@ func newTenant(t *testing.T, a *apptest.App, name string) *tenant {
 	}
 	seed := seedConversation(t, a, tn.ws, "Hello from "+name)
 	tn.channelID, tn.conversationID, tn.contactID = seed.channel.ID, seed.conversationID, seed.contactID
+	seedCRM(t, tn, name)
+	seedFlow(t, tn)
 	return tn
 }
 
@@ -60,6 +66,7 @@ func fill(pattern string, ws, obj *tenant) string {
 		"{workspace_id}", ws.ws, "{user_id}", obj.viewer.ID, "{invitation_id}", obj.invitationID,
 		"{key_id}", obj.keyID, "{token}", obj.token,
 		"{channel_id}", obj.channelID, "{conversation_id}", obj.conversationID, "{contact_id}", obj.contactID,
+		"{key}", obj.fieldKey, "{tag_id}", obj.tagID, "{flow_id}", obj.flowID,
 	).Replace(pattern)
 }
 
@@ -173,6 +180,9 @@ func TestTenantIsolation(t *testing.T) {
 		A.owner.Do("PUT", "/api/v1/workspaces/"+A.ws+"/channels/"+B.channelID+"/settings", map[string]string{"auto_reply": "pwned"}).Must(t, 404)
 		A.owner.Do("POST", "/api/v1/workspaces/"+A.ws+"/conversations/"+B.conversationID+"/messages", map[string]string{"text": "pwned"}).Must(t, 404)
 		A.owner.Do("PATCH", "/api/v1/workspaces/"+A.ws+"/conversations/"+B.conversationID, map[string]string{"owner": "nobody", "status": "closed"}).Must(t, 404)
+		A.owner.Do("PUT", "/api/v1/workspaces/"+A.ws+"/flows/"+B.flowID+"/draft", flowDoc).Must(t, 404)
+		A.owner.Do("POST", "/api/v1/workspaces/"+A.ws+"/flows/"+B.flowID+"/publish", nil).Must(t, 404)
+		A.owner.Do("POST", "/api/v1/workspaces/"+A.ws+"/flows/"+B.flowID+"/archive", nil).Must(t, 404)
 		if after := snapshot(t, d, B.ws); after != before {
 			t.Fatalf("workspace B changed:\nbefore %s\nafter  %s", before, after)
 		}
@@ -207,6 +217,14 @@ func snapshot(t *testing.T, d *db.DB, ws string) string {
 		"SELECT id || status || token_state || auto_reply || profile || coalesce(cast(disconnected_at AS TEXT), '-') FROM channels WHERE workspace_id = ? ORDER BY id",
 		"SELECT id || status || owner || cast(updated_at AS TEXT) FROM conversations WHERE workspace_id = ? ORDER BY id",
 		"SELECT id || status FROM messages WHERE workspace_id = ? ORDER BY id",
+		"SELECT key || label || type || choices || coalesce(cast(archived_at AS TEXT), '-') FROM contact_fields WHERE workspace_id = ? ORDER BY key",
+		"SELECT contact_id || field_id || cast(updated_at AS TEXT) FROM contact_field_values WHERE workspace_id = ? ORDER BY contact_id, field_id",
+		"SELECT id || name || color FROM tags WHERE workspace_id = ? ORDER BY id",
+		"SELECT contact_id || tag_id FROM contact_tags WHERE workspace_id = ? ORDER BY contact_id, tag_id",
+		"SELECT id || coalesce(stage, '-') || cast(subscribed AS TEXT) FROM contacts WHERE workspace_id = ? ORDER BY id",
+		"SELECT id || name || status || cast(draft_rev AS TEXT) || coalesce(cast(published_version AS TEXT), '-') FROM flows WHERE workspace_id = ? ORDER BY id",
+		"SELECT flow_id || cast(version AS TEXT) FROM flow_versions WHERE workspace_id = ? ORDER BY flow_id, version",
+		"SELECT cast(revision AS TEXT) FROM flow_revisions WHERE workspace_id = ?",
 	} {
 		var rows []string
 		if err := d.R.NewRaw(q, ws).Scan(t.Context(), &rows); err != nil {
@@ -238,7 +256,8 @@ func TestRoleMatrix(t *testing.T) {
 			callers = append(callers, caller{role, true, c})
 		}
 		ghost := &tenant{ws: tn.ws, viewer: &apptest.User{ID: "no-such-user"}, invitationID: "no-such-invitation", keyID: "no-such-key", token: "no-such-token",
-			channelID: "no-such-channel", conversationID: "no-such-conversation", contactID: "no-such-contact"}
+			channelID: "no-such-channel", conversationID: "no-such-conversation", contactID: "no-such-contact",
+			fieldKey: "no_such_field", tagID: "no-such-tag", flowID: "no-such-flow"}
 		for _, rt := range a.API.Routes() {
 			for _, cl := range callers {
 				name := fmt.Sprintf("%s %s as %s", rt.Method, rt.Pattern, cl.role)

@@ -12,6 +12,8 @@ import (
 	"github.com/parleyhq/parley/internal/channel/connect"
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/flow"
+	"github.com/parleyhq/parley/internal/flow/run"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/workspace"
@@ -35,6 +37,11 @@ type API struct {
 	Connect  *connect.Service
 	Inbox    *inbox.Service
 	Contacts *contact.Store
+
+	// Flows are the workspace's chatbots: drafts and published versions.
+	Flows *flow.Store
+	// FlowRuns runs them: simulations, and the statistics of live runs.
+	FlowRuns *run.Runner
 }
 
 // Routes is the whole JSON API surface with each route's access policy.
@@ -94,6 +101,40 @@ func (a *API) Routes() []access.Route {
 		route("GET", ws+"/conversations/{conversation_id}/messages", viewer, a.listMessages),
 		route("POST", ws+"/conversations/{conversation_id}/messages", agent, a.reply),
 		route("GET", ws+"/contacts/{contact_id}", viewer, a.getContact),
+		route("PATCH", ws+"/contacts/{contact_id}", agent, a.updateContact),
+
+		// Custom fields and tags: admins define them, agents use them on
+		// contacts (promises P-15, P-20, P-25).
+		route("GET", ws+"/fields", viewer, a.listFields),
+		route("POST", ws+"/fields", admin, a.defineField),
+		route("PATCH", ws+"/fields/{key}", admin, a.updateField),
+		route("POST", ws+"/fields/{key}/archive", admin, a.archiveField),
+		route("POST", ws+"/fields/{key}/restore", admin, a.restoreField),
+		route("GET", ws+"/tags", viewer, a.listTags),
+		route("POST", ws+"/tags", admin, a.createTag),
+		route("PATCH", ws+"/tags/{tag_id}", admin, a.updateTag),
+		route("DELETE", ws+"/tags/{tag_id}", admin, a.deleteTag),
+		route("GET", ws+"/contacts/{contact_id}/fields", viewer, a.contactFields),
+		route("PUT", ws+"/contacts/{contact_id}/fields/{key}", agent, a.setContactField),
+		route("DELETE", ws+"/contacts/{contact_id}/fields/{key}", agent, a.clearContactField),
+		route("GET", ws+"/contacts/{contact_id}/tags", viewer, a.contactTags),
+		route("POST", ws+"/contacts/{contact_id}/tags", agent, a.tagContact),
+		route("DELETE", ws+"/contacts/{contact_id}/tags/{tag_id}", agent, a.untagContact),
+
+		// Flows: admins write and publish them, everyone reads them.
+		// Archiving stops a bot, so it stays open after the trial ends.
+		route("GET", ws+"/flows", viewer, a.listFlows),
+		route("POST", ws+"/flows", admin, withProblems(a.createFlow)),
+		route("GET", ws+"/flows/{flow_id}", viewer, a.getFlow),
+		route("PUT", ws+"/flows/{flow_id}/draft", admin, withProblems(a.saveDraft)),
+		route("POST", ws+"/flows/{flow_id}/publish", admin, withProblems(a.publishFlow)),
+		route("GET", ws+"/flows/{flow_id}/export", viewer, a.exportFlow),
+		route("GET", ws+"/flows/{flow_id}/versions", viewer, a.listVersions),
+		route("POST", ws+"/flows/{flow_id}/archive", admin.AllowedWhenReadOnly(), a.archiveFlow),
+		route("POST", ws+"/flows/{flow_id}/restore", admin, a.restoreFlow),
+		// A simulation calls out (http nodes): editors only.
+		route("POST", ws+"/flows/{flow_id}/simulate", admin, a.simulateFlow),
+		route("GET", ws+"/flows/{flow_id}/stats", viewer, a.flowStats),
 	}
 }
 

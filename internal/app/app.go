@@ -16,6 +16,8 @@ import (
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/flow"
+	"github.com/parleyhq/parley/internal/flow/run"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/job"
@@ -61,6 +63,11 @@ type App struct {
 	Channels *channel.Store
 	Connect  *connect.Service
 	Contacts *contact.Store
+	// Flows keeps the workspaces' flows: drafts and published versions.
+	Flows *flow.Store
+	// FlowRuns runs the published flows in conversations (the inbox's
+	// Responder), and simulations.
+	FlowRuns *run.Runner
 	Inbox    *inbox.Service
 	// Sends is the outbound queue: many workers, because each send waits
 	// on the platform.
@@ -124,9 +131,9 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	}
 	a.Auth = &access.Auth{Accounts: a.Accounts, Guard: a.Guard, Limits: limits, DB: a.DB, Now: a.Now}
 	a.API = &api.API{Accounts: a.Accounts, Workspaces: a.Workspaces, Auth: a.Auth, Guard: a.Guard, DB: a.DB, Now: a.Now, Log: a.Log, BaseURL: cfg.BaseURL.String(),
-		Channels: a.Channels, Connect: a.Connect, Inbox: a.Inbox, Contacts: a.Contacts}
+		Channels: a.Channels, Connect: a.Connect, Inbox: a.Inbox, Contacts: a.Contacts, Flows: a.Flows, FlowRuns: a.FlowRuns}
 	deps := web.Deps{Accounts: a.Accounts, Workspaces: a.Workspaces, Auth: a.Auth, Guard: a.Guard, DB: a.DB, Now: a.Now, Log: a.Log, BaseURL: cfg.BaseURL.String(),
-		Channels: a.Channels, Connect: a.Connect, Inbox: a.Inbox, Contacts: a.Contacts}
+		Channels: a.Channels, Connect: a.Connect, Inbox: a.Inbox, Contacts: a.Contacts, Flows: a.Flows}
 	if a.Sim != nil {
 		deps.Simulator = a.Sim
 	}
@@ -144,21 +151,25 @@ func openDB(ctx context.Context, cfg *config.Config) (*db.DB, error) {
 	return d, nil
 }
 
-// Start starts the background work: the webhook writer, the job and send
-// workers and periodic tasks.
+// Start starts the background work: the send workers, the inbox's direct
+// path, the webhook writer and processor, the job workers and periodic
+// tasks.
 func (a *App) Start(ctx context.Context) error {
 	if a.Sim != nil {
 		if err := a.Sim.restore(ctx); err != nil {
 			return err
 		}
 	}
-	if err := a.Webhooks.Start(ctx); err != nil {
-		return err
-	}
 	if err := a.Sends.Start(ctx); err != nil {
 		return err
 	}
 	if err := a.Inbox.Start(ctx); err != nil {
+		return err
+	}
+	// After the inbox: the webhook processor starts by applying what an
+	// earlier process left pending, and the replies that produces should
+	// take the direct path, not wait for a job.
+	if err := a.Webhooks.Start(ctx); err != nil {
 		return err
 	}
 	return a.Jobs.Start(ctx)

@@ -10,6 +10,9 @@ import (
 	"github.com/parleyhq/parley/internal/channel/connect"
 	"github.com/parleyhq/parley/internal/channel/messenger"
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/flow"
+	"github.com/parleyhq/parley/internal/flow/httpcall"
+	"github.com/parleyhq/parley/internal/flow/run"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/job"
@@ -54,17 +57,30 @@ func (a *App) messaging(ctx context.Context) error {
 	})
 	adapter := messenger.NewAdapter(a.Graph, messenger.AdapterOptions{Now: a.Now})
 	a.Contacts = contact.NewStore(a.DB, a.Keyring, a.Now)
+	a.Flows = flow.NewStore(a.DB, a.Keyring, a.Contacts, a.Now)
+	// Flows answer through the inbox (they are its Responder) and the
+	// inbox applies their later work (delays, requests) for them.
+	a.FlowRuns = run.New(run.Options{
+		DB: a.DB, Keyring: a.Keyring, Flows: a.Flows, Contacts: a.Contacts, Jobs: a.Jobs,
+		Caller:     httpcall.New(httpcall.Options{Outbound: httpx.ClientOptions{Log: a.Log}}),
+		PayloadKey: a.Master.Derive("flow-payloads"), Now: a.Now, Log: a.Log,
+	})
 	a.Sends = job.New(a.DB, job.Options{Workers: sendWorkers, Now: a.Now, Log: a.Log.With("queue", "sends")})
 	a.Inbox = inbox.New(a.DB, a.Keyring, inbox.Options{
 		Now: a.Now, Log: a.Log, Channels: a.Channels, Contacts: a.Contacts,
 		Senders:   map[channel.Type]channel.Sender{channel.Messenger: adapter},
 		Profiles:  map[channel.Type]channel.ProfileFetcher{channel.Messenger: adapter},
 		Adapters:  map[channel.Type]func(channel.Content) ([]channel.Content, error){channel.Messenger: messenger.Adapt},
-		Responder: inbox.AutoReply{},
+		Responder: a.FlowRuns,
 		AppID:     cfg.Meta.AppID,
 		Jobs:      a.Jobs, Sends: a.Sends, Direct: true,
 	})
 	a.Inbox.Register()
+	a.FlowRuns.UseInbox(a.Inbox)
+	a.FlowRuns.Register()
+	if err := a.FlowRuns.Prepare(ctx); err != nil {
+		return err
+	}
 	if err := a.Inbox.Prepare(ctx); err != nil {
 		return err
 	}

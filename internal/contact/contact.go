@@ -47,8 +47,20 @@ type Contact struct {
 	// (ProfileFetchedAt is zero while pending).
 	ProfileState     ProfileState
 	ProfileFetchedAt time.Time
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// Stage is the lead stage ("" for none); StageBy and StageUpdatedAt
+	// say who put the contact in it and since when (zero if never set).
+	Stage          string
+	StageBy        By
+	StageUpdatedAt time.Time
+	// Subscribed says whether the person opted in to broadcasts.
+	// SubscribedAt is the last opt-in, UnsubscribedAt the last withdrawal
+	// (zero if none), SubscriptionBy who made the last change.
+	Subscribed     bool
+	SubscribedAt   time.Time
+	UnsubscribedAt time.Time
+	SubscriptionBy By
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // DisplayName is the person's name as the platform gave it, or "" when it

@@ -39,6 +39,17 @@
 // (workspace_id, id) keep any row from linking two workspaces, and deleting
 // a contact deletes its values and tags.
 //
+// # Lead stage and subscription (promises P-25, P-26, P-40)
+//
+// Migration 00013. A contact has a lead stage (a short label until issue
+// 5 gives stages definitions) and a broadcast subscription: nobody is
+// subscribed until they opt in, and the last opt-in and the last
+// withdrawal are kept with their times and author, the consent record.
+// Both are in clear on contacts, for segments and broadcasts to select on.
+// SetStage and SetSubscribed take the caller's bun.IDB like SetField, and
+// like values and tags they keep their author beside them rather than in
+// the audit log.
+//
 // Interaction count and last interaction are not duplicated here: a
 // contact is one person on one channel and has exactly one conversation,
 // whose interaction_count, last_inbound_at and last_activity_at package

@@ -105,7 +105,7 @@ type FieldSpec struct {
 }
 
 // keyPattern is the shape of a field key: a slug that can appear in a
-// template ({{contact.fields.city}}) and a JSON document unescaped.
+// template ({{contact.field.city}}) and a JSON document unescaped.
 var keyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
 // reservedKeys are the contact's own attributes: a custom field with one of

@@ -2,11 +2,8 @@ package contact
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,18 +20,17 @@ type Store struct {
 	d   *db.DB
 	kr  *keyring.Keyring
 	now func() time.Time
-
-	mu     sync.Mutex
-	lookup *sql.Stmt // sqlLookup prepared on the writer, once Prepare ran
+	st  *db.Statements // the hot path's, prepared
 }
 
 // NewStore returns a Store on d that seals with kr; now is the clock.
 func NewStore(d *db.DB, kr *keyring.Keyring, now func() time.Time) *Store {
-	return &Store{d: d, kr: kr, now: now}
+	return &Store{d: d, kr: kr, now: now, st: db.NewStatements(d, "contact")}
 }
 
 const contactCols = `id, workspace_id, channel_id, external_id, first_name, last_name, profile_pic, locale,
-	profile_state, profile_fetched_at, created_at, updated_at`
+	profile_state, profile_fetched_at, stage, stage_by, stage_updated_at,
+	subscribed, subscribed_at, unsubscribed_at, subscription_by, created_at, updated_at`
 
 // row is a contacts row as stored; the sealed fields are still sealed.
 type row struct {
@@ -48,6 +44,13 @@ type row struct {
 	Locale           string     `bun:"locale"`
 	ProfileState     string     `bun:"profile_state"`
 	ProfileFetchedAt *time.Time `bun:"profile_fetched_at"`
+	Stage            *string    `bun:"stage"`
+	StageBy          string     `bun:"stage_by"`
+	StageUpdatedAt   *time.Time `bun:"stage_updated_at"`
+	Subscribed       bool       `bun:"subscribed"`
+	SubscribedAt     *time.Time `bun:"subscribed_at"`
+	UnsubscribedAt   *time.Time `bun:"unsubscribed_at"`
+	SubscriptionBy   string     `bun:"subscription_by"`
 	CreatedAt        time.Time  `bun:"created_at"`
 	UpdatedAt        time.Time  `bun:"updated_at"`
 }
@@ -55,19 +58,37 @@ type row struct {
 // dest lists r's fields in the order of contactCols, for Scan.
 func (r *row) dest() []any {
 	return []any{&r.ID, &r.WorkspaceID, &r.ChannelID, &r.ExternalID, &r.FirstName, &r.LastName, &r.ProfilePic, &r.Locale,
-		&r.ProfileState, &r.ProfileFetchedAt, &r.CreatedAt, &r.UpdatedAt}
+		&r.ProfileState, &r.ProfileFetchedAt, &r.Stage, &r.StageBy, &r.StageUpdatedAt,
+		&r.Subscribed, &r.SubscribedAt, &r.UnsubscribedAt, &r.SubscriptionBy, &r.CreatedAt, &r.UpdatedAt}
 }
 
 // contact returns r without its sealed fields.
 func (r *row) contact() Contact {
 	c := Contact{
 		ID: r.ID, WorkspaceID: r.WorkspaceID, ChannelID: r.ChannelID, ExternalID: r.ExternalID, Locale: r.Locale,
-		ProfileState: ProfileState(r.ProfileState), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		ProfileState: ProfileState(r.ProfileState), Subscribed: r.Subscribed,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		ProfileFetchedAt: utc(r.ProfileFetchedAt), StageUpdatedAt: utc(r.StageUpdatedAt),
+		SubscribedAt: utc(r.SubscribedAt), UnsubscribedAt: utc(r.UnsubscribedAt),
 	}
-	if r.ProfileFetchedAt != nil {
-		c.ProfileFetchedAt = r.ProfileFetchedAt.UTC()
+	if r.Stage != nil {
+		c.Stage = *r.Stage
+	}
+	if r.StageBy != "" {
+		c.StageBy = parseBy(r.StageBy)
+	}
+	if r.SubscriptionBy != "" {
+		c.SubscriptionBy = parseBy(r.SubscriptionBy)
 	}
 	return c
+}
+
+// utc is *t in UTC, or the zero time for NULL.
+func utc(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
 }
 
 // open returns r with its sealed fields opened. A contact whose key was
@@ -151,21 +172,7 @@ const sqlLookup = `SELECT ` + contactCols + ` FROM contacts WHERE channel_id = ?
 // once at start, outside any transaction; until then the statement runs
 // through bun, only slower.
 func (s *Store) Prepare(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.lookup != nil {
-		return nil
-	}
-	q := sqlLookup
-	if s.d.Dialect == db.Postgres {
-		q = strings.Replace(strings.Replace(strings.Replace(q, "?", "$1", 1), "?", "$2", 1), "?", "$3", 1)
-	}
-	st, err := s.d.W.DB.PrepareContext(ctx, q)
-	if err != nil {
-		return fmt.Errorf("contact: prepare: %w", err)
-	}
-	s.lookup = st
-	return nil
+	return s.st.Prepare(ctx, []string{sqlLookup}, nil)
 }
 
 // Lookup returns the contact of externalID on ch without creating it
@@ -173,21 +180,7 @@ func (s *Store) Prepare(ctx context.Context) error {
 // sealed fields not opened.
 func (s *Store) Lookup(ctx context.Context, idb bun.IDB, ch channel.Channel, externalID string) (Contact, error) {
 	var r row
-	args := []any{ch.ID, externalID, ch.WorkspaceID}
-	s.mu.Lock()
-	st := s.lookup
-	s.mu.Unlock()
-	var err error
-	switch v := idb.(type) {
-	case bun.Tx:
-		if st != nil {
-			err = v.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...).Scan(r.dest()...)
-			break
-		}
-		err = idb.NewRaw(sqlLookup, args...).Scan(ctx, r.dest()...)
-	default:
-		err = idb.NewRaw(sqlLookup, args...).Scan(ctx, r.dest()...)
-	}
+	err := s.st.Row(ctx, idb, r.dest(), sqlLookup, ch.ID, externalID, ch.WorkspaceID)
 	if err != nil {
 		return Contact{}, db.NoRows(err)
 	}

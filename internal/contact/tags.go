@@ -150,67 +150,90 @@ func (s *Store) CreateTag(ctx context.Context, a audit.Actor, workspaceID, name,
 // keep it. Changing only the letter case is allowed; taking another tag's
 // name gets ErrTagExists.
 func (s *Store) RenameTag(ctx context.Context, a audit.Actor, workspaceID, tagID, name string) (Tag, error) {
-	name, key, err := checkTagName(name)
-	if err != nil {
-		return Tag{}, fmt.Errorf("contact: rename tag: %w", err)
-	}
-	var t Tag
-	err = s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		now := s.now().UTC().Truncate(time.Microsecond)
-		// Look first: a unique violation would abort the PostgreSQL
-		// transaction. A rename racing past this check still fails on the
-		// index, below.
-		var taken int
-		if err := tx.NewRaw(`SELECT count(*) FROM tags WHERE workspace_id = ? AND name_key = ? AND id <> ?`,
-			workspaceID, key, tagID).Scan(ctx, &taken); err != nil {
-			return err
-		}
-		if taken > 0 {
-			return ErrTagExists
-		}
-		err := db.OneRow(tx.NewRaw(`UPDATE tags SET name = ?, name_key = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
-			name, key, now, workspaceID, tagID).Exec(ctx))
-		if db.IsUniqueViolation(err) {
-			return ErrTagExists
-		}
-		if err != nil {
-			return err
-		}
-		if t, err = s.tagBy(ctx, tx, workspaceID, "id", tagID, false); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, now, workspaceID, a, ActionTagRename, targetTag, tagID, nil)
-	})
-	if err != nil {
-		return Tag{}, fmt.Errorf("contact: rename tag: %w", err)
-	}
-	return t, nil
+	return s.UpdateTag(ctx, a, workspaceID, tagID, &name, nil)
 }
 
 // SetTagColor changes the colour of the workspace's tag ("" for the
 // default) and records tag.color.
 func (s *Store) SetTagColor(ctx context.Context, a audit.Actor, workspaceID, tagID, color string) (Tag, error) {
-	color, err := checkColor(color)
-	if err != nil {
-		return Tag{}, fmt.Errorf("contact: set tag color: %w", err)
+	return s.UpdateTag(ctx, a, workspaceID, tagID, nil, &color)
+}
+
+// UpdateTag renames the workspace's tag and/or changes its colour (a nil
+// pointer leaves that part as it is) in one transaction, recording
+// tag.rename and tag.color for what was asked. Both values are checked
+// before anything changes: a bad one gets a *validate.Error, another tag's
+// name (ignoring letter case; changing only the case is allowed)
+// ErrTagExists, a tag not in the workspace db.ErrNotFound.
+func (s *Store) UpdateTag(ctx context.Context, a audit.Actor, workspaceID, tagID string, name, color *string) (Tag, error) {
+	var key string
+	if name != nil {
+		n, k, err := checkTagName(*name)
+		if err != nil {
+			return Tag{}, fmt.Errorf("contact: update tag: %w", err)
+		}
+		name, key = &n, k
+	}
+	if color != nil {
+		c, err := checkColor(*color)
+		if err != nil {
+			return Tag{}, fmt.Errorf("contact: update tag: %w", err)
+		}
+		color = &c
 	}
 	var t Tag
-	err = s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		now := s.now().UTC().Truncate(time.Microsecond)
-		if err := db.OneRow(tx.NewRaw(`UPDATE tags SET color = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
-			color, now, workspaceID, tagID).Exec(ctx)); err != nil {
-			return err
+		if name != nil {
+			if err := renameTag(ctx, tx, now, workspaceID, tagID, *name, key); err != nil {
+				return err
+			}
+		}
+		if color != nil {
+			if err := db.OneRow(tx.NewRaw(`UPDATE tags SET color = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+				*color, now, workspaceID, tagID).Exec(ctx)); err != nil {
+				return err
+			}
 		}
 		var err error
 		if t, err = s.tagBy(ctx, tx, workspaceID, "id", tagID, false); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, now, workspaceID, a, ActionTagColor, targetTag, tagID, map[string]string{"color": color})
+		if name != nil {
+			if err := audit.Record(ctx, tx, now, workspaceID, a, ActionTagRename, targetTag, tagID, nil); err != nil {
+				return err
+			}
+		}
+		if color != nil {
+			return audit.Record(ctx, tx, now, workspaceID, a, ActionTagColor, targetTag, tagID, map[string]string{"color": *color})
+		}
+		return nil
 	})
 	if err != nil {
-		return Tag{}, fmt.Errorf("contact: set tag color: %w", err)
+		return Tag{}, fmt.Errorf("contact: update tag: %w", err)
 	}
 	return t, nil
+}
+
+// renameTag gives the tag its new name and key inside tx.
+func renameTag(ctx context.Context, tx bun.Tx, now time.Time, workspaceID, tagID, name, key string) error {
+	// Look first: a unique violation would abort the PostgreSQL
+	// transaction. A rename racing past this check still fails on the
+	// index, below.
+	var taken int
+	if err := tx.NewRaw(`SELECT count(*) FROM tags WHERE workspace_id = ? AND name_key = ? AND id <> ?`,
+		workspaceID, key, tagID).Scan(ctx, &taken); err != nil {
+		return err
+	}
+	if taken > 0 {
+		return ErrTagExists
+	}
+	err := db.OneRow(tx.NewRaw(`UPDATE tags SET name = ?, name_key = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+		name, key, now, workspaceID, tagID).Exec(ctx))
+	if db.IsUniqueViolation(err) {
+		return ErrTagExists
+	}
+	return err
 }
 
 // DeleteTag deletes the workspace's tag, taking it off every contact, and
@@ -250,6 +273,37 @@ func tagList(rows []tagRow) []Tag {
 		return cmp.Or(strings.Compare(foldKey(a.Name), foldKey(b.Name)), strings.Compare(a.ID, b.ID))
 	})
 	return out
+}
+
+// Tag returns the workspace's tag id (db.ErrNotFound if the workspace has
+// no such tag).
+func (s *Store) Tag(ctx context.Context, workspaceID, id string) (Tag, error) {
+	t, err := s.tagBy(ctx, s.d.R, workspaceID, "id", id, false)
+	if err != nil {
+		return Tag{}, fmt.Errorf("contact: tag: %w", err)
+	}
+	return t, nil
+}
+
+// TagUsage returns how many contacts have each of the workspace's tags, by
+// tag ID (tags on no contact are absent). It walks the index on (tag_id,
+// contact_id) of the workspace's tags only: for the settings page, not
+// for hot paths.
+func (s *Store) TagUsage(ctx context.Context, workspaceID string) (map[string]int, error) {
+	var rows []struct {
+		TagID string `bun:"tag_id"`
+		N     int    `bun:"n"`
+	}
+	if err := s.d.R.NewRaw(`SELECT tag_id, count(*) AS n FROM contact_tags
+		WHERE tag_id IN (SELECT id FROM tags WHERE workspace_id = ?) AND workspace_id = ? GROUP BY tag_id`,
+		workspaceID, workspaceID).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("contact: tag usage: %w", err)
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.TagID] = r.N
+	}
+	return out, nil
 }
 
 // TagByName returns the workspace's tag of that name, ignoring letter case
@@ -321,6 +375,29 @@ func (s *Store) UntagContact(ctx context.Context, idb bun.IDB, workspaceID, cont
 		removed, err = touched(idb.NewRaw(`DELETE FROM contact_tags WHERE workspace_id = ? AND contact_id = ?
 			AND tag_id = (SELECT id FROM tags WHERE workspace_id = ? AND name_key = ?)`,
 			workspaceID, contactID, workspaceID, foldKey(strings.TrimSpace(name))).Exec(ctx))
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("contact: untag contact: %w", err)
+	}
+	return removed, nil
+}
+
+// UntagContactID takes the workspace's tag tagID off the contact through
+// idb (nil: a transaction of its own) and reports whether the contact had
+// it. A contact or a tag not in the workspace gets db.ErrNotFound.
+func (s *Store) UntagContactID(ctx context.Context, idb bun.IDB, workspaceID, contactID, tagID string) (bool, error) {
+	var removed bool
+	err := s.inTx(ctx, idb, func(ctx context.Context, idb bun.IDB) error {
+		if err := checkContact(ctx, idb, workspaceID, contactID); err != nil {
+			return err
+		}
+		if _, err := s.tagBy(ctx, idb, workspaceID, "id", tagID, false); err != nil {
+			return err
+		}
+		var err error
+		removed, err = touched(idb.NewRaw(`DELETE FROM contact_tags WHERE workspace_id = ? AND contact_id = ? AND tag_id = ?`,
+			workspaceID, contactID, tagID).Exec(ctx))
 		return err
 	})
 	if err != nil {

@@ -102,6 +102,39 @@ func (s *Store) SetField(ctx context.Context, idb bun.IDB, workspaceID, contactI
 	return v, nil
 }
 
+// FieldChange is one edit of a contact's values: set the field Key to
+// Raw, or, with Clear, remove its value.
+type FieldChange struct {
+	Key   string
+	Raw   string
+	Clear bool
+}
+
+// ApplyFields makes the changes to the workspace's contact in one
+// transaction: all of them, or none when one is refused (with the error
+// SetField or ClearField gives). A form editing several values at once
+// uses it, so a person never sees half their edit saved.
+func (s *Store) ApplyFields(ctx context.Context, workspaceID, contactID string, changes []FieldChange, o SetOptions) error {
+	err := s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		for _, c := range changes {
+			var err error
+			if c.Clear {
+				_, err = s.ClearField(ctx, tx, workspaceID, contactID, c.Key)
+			} else {
+				_, err = s.SetField(ctx, tx, workspaceID, contactID, c.Key, c.Raw, o)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("contact: apply fields: %w", err)
+	}
+	return nil
+}
+
 // ClearField removes the contact's value of the workspace's field key
 // through idb (nil: a transaction of its own) and reports whether there
 // was one. Archived fields can be cleared too: removing personal data is

@@ -28,7 +28,9 @@ func TestStatements(t *testing.T) {
 			insert = `INSERT INTO stmt_probe (id, name) VALUES (?, ?)`
 			byID   = `SELECT name FROM stmt_probe WHERE id = ?`
 		)
-		in := func(n int) string { return `SELECT id FROM stmt_probe WHERE id IN (` + db.Placeholders(n) + `) ORDER BY id` }
+		in := func(n int) string {
+			return `SELECT id FROM stmt_probe WHERE id IN (` + db.Placeholders(n) + `) ORDER BY id`
+		}
 		s := db.NewStatements(d, "probe")
 
 		// Inside a transaction before Prepare: bun runs them.

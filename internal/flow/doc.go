@@ -21,12 +21,25 @@
 // The format itself is documented for authors in docs/flows.md; example
 // flows in examples/flows are parsed and validated by this package's tests.
 //
+// # Storage
+//
+// Store (store*.go) keeps each workspace's flows: an editable draft and
+// numbered, immutable published versions, all sealed whole under the
+// workspace key (they hold secret header values). Publish validates the
+// draft against the workspace's custom fields, tags and flows and, in one
+// transaction, stores the next version, makes it live, bumps the
+// workspace's flow revision (flow_revisions, which runners cache compiled
+// triggers by) and audits. Version, Published and Revision read through
+// the caller's transaction so the runner can use them on its hot path;
+// versions are cached in memory, bounded.
+//
 // # Imports
 //
-// The document model is pure: it imports channel (channel type names),
-// validate (e-mail addresses) and the phone number library, and no
-// storage, no net/http, nothing above it in the dependency rule. Trigger
-// matching lives in flow/trigger, which does not import this package; the
-// store of versions and the runner, when they join this package, keep
-// their database and clock behind what they are given.
+// The document model (everything but store*.go) is pure: it imports
+// channel (channel type names), validate (e-mail addresses) and the phone
+// number library. The store imports db, keyring, audit and contact (field
+// and tag definitions), all below it in the dependency rule, and gets its
+// database, keyring and clock from its constructor. Nothing here imports
+// net/http or anything above flow. Trigger matching lives in flow/trigger,
+// which does not import this package.
 package flow

@@ -39,6 +39,19 @@
 // mid-call) is resolved by waiting for its echo, and marked failed
 // "unknown_outcome" if none comes.
 //
+// # Automation: Responder and Automate
+//
+// The Responder (the flow runner, or the fixed AutoReply) answers inside
+// Ingest's transaction with a Response: replies, then optionally a handoff
+// to people and a resolve. Work automation does later, outside an inbound
+// event (a delay ending, an HTTP answer), goes through Automate in the
+// job's own transaction, after LockConversation has ordered it with the
+// conversation's inbound events. Both apply a Response the same way
+// (automate.go): every reply through queue, so policy and adapter decide as
+// for anyone; the handoff and the resolve audited with the flow as their
+// author; and nothing at all, ErrNotAutomated, once a person owns the
+// conversation.
+//
 // # Sealing (promises P-15, P-30, P-33)
 //
 // Message bodies are the JSON of channel.Content sealed under the

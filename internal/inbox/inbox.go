@@ -68,7 +68,7 @@ type Service struct {
 	kr  *keyring.Keyring
 	opt Options
 	log *slog.Logger
-	st  *stmts
+	st  stmts
 	dir *direct // nil without Options.Direct
 }
 
@@ -80,7 +80,7 @@ func New(d *db.DB, kr *keyring.Keyring, opt Options) *Service {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	s := &Service{d: d, kr: kr, opt: opt, log: opt.Log.With("component", "inbox"), st: &stmts{d: d}}
+	s := &Service{d: d, kr: kr, opt: opt, log: opt.Log.With("component", "inbox"), st: stmts{db.NewStatements(d, "inbox")}}
 	if opt.Direct && opt.Sends != nil {
 		s.dir = newDirect(s)
 	}
@@ -147,12 +147,35 @@ func (s *Service) Notify(e Effects) {
 }
 
 // Responder answers an inbound event of a conversation owned by the bot or
-// the AI agent, inside the transaction that stored the event. The replies
-// it returns are queued through the same policy and adapter as everyone
-// else's. It must not fail for anything but a database error: a failure
-// rolls the whole batch back, to be retried.
+// the AI agent, inside the transaction that stored the event. What it
+// returns is applied as Automate applies it: the replies are queued
+// through the same policy and adapter as everyone else's, then the
+// handoff and the resolve. It must not fail for anything but a database
+// error: a failure rolls the whole batch back, to be retried.
 type Responder interface {
-	Respond(ctx context.Context, tx bun.Tx, in Incoming) ([]channel.Content, error)
+	Respond(ctx context.Context, tx bun.Tx, in Incoming) (Response, error)
+}
+
+// Response is what automation (a Responder, or a flow resumed by a job
+// through Automate) does to a conversation, in this order: send Replies,
+// then hand the conversation to people (Handoff, optionally to Team), then
+// mark it resolved (Resolve).
+type Response struct {
+	Replies []channel.Content
+	// FlowID is the author ID of the replies: the flow that wrote them (""
+	// for the channel's fixed automatic reply).
+	FlowID string
+	// Handoff gives the conversation to people: automation stays quiet
+	// until someone hands it back.
+	Handoff bool
+	// Team is the team the handoff asks for. Teams arrive with a later
+	// issue; until then it is recorded in the audit entry only.
+	Team string
+	// Resolve closes the conversation (a new message reopens it).
+	Resolve bool
+	// Jobs counts the jobs the responder enqueued on Options.Jobs inside
+	// the transaction, so that the queue is woken after commit.
+	Jobs int
 }
 
 // Incoming is what a Responder gets: the event and what it was stored as.
@@ -176,11 +199,18 @@ type Incoming struct {
 type AutoReply struct{}
 
 // Respond implements Responder.
-func (AutoReply) Respond(_ context.Context, _ bun.Tx, in Incoming) ([]channel.Content, error) {
+func (AutoReply) Respond(_ context.Context, _ bun.Tx, in Incoming) (Response, error) {
+	return AutoReplyTo(in), nil
+}
+
+// AutoReplyTo is AutoReply's answer to in: the channel's fixed automatic
+// reply to a message or postback, or nothing. A Responder that found
+// nothing better to say falls back to it.
+func AutoReplyTo(in Incoming) Response {
 	if in.Channel.AutoReply == "" || (in.Event.Kind != channel.EventMessage && in.Event.Kind != channel.EventPostback) {
-		return nil, nil
+		return Response{}
 	}
-	return []channel.Content{{Text: in.Channel.AutoReply}}, nil
+	return Response{Replies: []channel.Content{{Text: in.Channel.AutoReply}}}
 }
 
 // Author is who sends a message through Reply.

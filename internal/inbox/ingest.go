@@ -136,32 +136,17 @@ func (s *Service) fromPerson(ctx context.Context, tx bun.Tx, ch channel.Channel,
 	if ev.Standby || s.opt.Responder == nil || !conv.Owner.automated() {
 		return nil
 	}
-	replies, err := s.opt.Responder.Respond(ctx, tx, Incoming{
+	r, err := s.opt.Responder.Respond(ctx, tx, Incoming{
 		Channel: ch, Contact: ct, Conversation: conv, Message: m, Event: *ev, NewContact: newContact,
 	})
 	if err != nil {
 		return fmt.Errorf("respond: %w", err)
 	}
-	author := Author{Type: SenderFlow}
+	author := Author{Type: SenderFlow, ID: r.FlowID}
 	if conv.Owner == OwnerAI {
 		author.Type = SenderAI
 	}
-	for _, c := range replies {
-		msgs, fast, err := s.queue(ctx, tx, ch, conv, "", ct.ExternalID, author, c, now)
-		var pe *PolicyError
-		var ce *channel.ContentError
-		switch {
-		case errors.As(err, &pe):
-			s.log.Warn("automatic reply refused by the messaging policy", "conversation", conv.ID, "reason", pe.Decision.Reason)
-		case errors.As(err, &ce):
-			s.log.Warn("automatic reply refused by the platform adapter", "conversation", conv.ID, "field", ce.Field)
-		case err != nil:
-			return err
-		}
-		eff.Sends += len(msgs) - len(fast)
-		eff.direct = append(eff.direct, fast...)
-	}
-	return nil
+	return s.automate(ctx, tx, ch, conv, ct.ExternalID, author, r, now, eff)
 }
 
 // maybeFetchProfile enqueues a profile fetch for a new contact, or one
@@ -238,8 +223,23 @@ const echoSet = `UPDATE messages SET platform_at = COALESCE(platform_at, ?),
 		sent_at = COALESCE(sent_at, ?),
 		error_code = CASE WHEN status IN ('queued','sending','failed') THEN '' ELSE error_code END,
 		error_message = CASE WHEN status IN ('queued','sending','failed') THEN '' ELSE error_message END,
-		status = CASE WHEN status IN ('queued','sending','failed') THEN 'sent' ELSE status END,
+		` + becomesSent + `,
 		updated_at = ?`
+
+// becomesSent are the SET terms that move a queued, sending or failed
+// message to sent — or straight to delivered or read when a receipt whose
+// watermark covers it came first (conversations.delivered_upto, read_upto).
+const becomesSent = `delivered_at = CASE WHEN status IN ('queued','sending','failed') THEN COALESCE(delivered_at,
+			(SELECT c.delivered_upto FROM conversations c WHERE c.id = messages.conversation_id AND c.delivered_upto >= COALESCE(messages.platform_at, messages.created_at)))
+			ELSE delivered_at END,
+		read_at = CASE WHEN status IN ('queued','sending','failed') THEN COALESCE(read_at,
+			(SELECT c.read_upto FROM conversations c WHERE c.id = messages.conversation_id AND c.read_upto >= COALESCE(messages.platform_at, messages.created_at)))
+			ELSE read_at END,
+		status = CASE WHEN status IN ('queued','sending','failed') THEN COALESCE(
+			(SELECT CASE WHEN c.read_upto >= COALESCE(messages.platform_at, messages.created_at) THEN 'read'
+				WHEN c.delivered_upto >= COALESCE(messages.platform_at, messages.created_at) THEN 'delivered' END
+			FROM conversations c WHERE c.id = messages.conversation_id), 'sent')
+			ELSE status END`
 
 const (
 	// sqlEchoByMetadata sets the platform ID too, unless another row
@@ -298,6 +298,10 @@ const (
 	sqlRead = `UPDATE messages SET status = 'read', read_at = COALESCE(read_at, ?), delivered_at = COALESCE(delivered_at, ?), updated_at = ?
 		WHERE conversation_id = ? AND direction = 'out' AND status IN ('sent','delivered')
 		AND COALESCE(platform_at, created_at) <= ?`
+	// The watermarks, kept for messages not yet known to be sent (see
+	// becomesSent); they only move forward.
+	sqlDeliveredUpto = `UPDATE conversations SET delivered_upto = ? WHERE id = ? AND (delivered_upto IS NULL OR delivered_upto < ?)`
+	sqlReadUpto      = `UPDATE conversations SET read_upto = ? WHERE id = ? AND (read_upto IS NULL OR read_upto < ?)`
 )
 
 // receipt applies a delivery or read receipt (promise P-17): every
@@ -318,6 +322,11 @@ func (s *Service) receipt(ctx context.Context, tx bun.Tx, ch channel.Channel, ev
 	now := s.now()
 	at := eventTime(ev, now)
 	wm := ev.Watermark.UTC().Truncate(time.Microsecond)
+	if !ev.Watermark.IsZero() {
+		if err := s.keepWatermark(ctx, tx, ev.Kind, conv.ID, wm); err != nil {
+			return err
+		}
+	}
 	if len(ev.MIDs) == 0 {
 		if ev.Kind == channel.EventRead {
 			_, err = s.st.exec(ctx, tx, sqlRead, at, at, now, conv.ID, wm)
@@ -339,6 +348,20 @@ func (s *Service) receipt(ctx context.Context, tx bun.Tx, ch channel.Channel, ev
 	args = append(args, bun.In(ev.MIDs))
 	if _, err := tx.NewRaw(q, args...).Exec(ctx); err != nil {
 		return fmt.Errorf("apply %s receipt: %w", ev.Kind, err)
+	}
+	return nil
+}
+
+// keepWatermark records a receipt's watermark on the conversation, for
+// messages whose sending is not stored yet: a read implies delivery.
+func (s *Service) keepWatermark(ctx context.Context, tx bun.Tx, kind channel.EventKind, convID string, wm time.Time) error {
+	if _, err := s.st.exec(ctx, tx, sqlDeliveredUpto, wm, convID, wm); err != nil {
+		return fmt.Errorf("keep delivery watermark: %w", err)
+	}
+	if kind == channel.EventRead {
+		if _, err := s.st.exec(ctx, tx, sqlReadUpto, wm, convID, wm); err != nil {
+			return fmt.Errorf("keep read watermark: %w", err)
+		}
 	}
 	return nil
 }

@@ -340,6 +340,55 @@ func TestReceiptsMoveStatusForward(t *testing.T) {
 	})
 }
 
+// A receipt can arrive before Parley has stored that its reply was sent
+// (the Send API's answer and the echo race the person's phone): the reply
+// then takes the receipt's state as it becomes sent, never stays "sent".
+// Promise P-17.
+func TestReceiptBeforeSendIsStored(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		bothPaths(t, d, func(t *testing.T, h *harness) {
+			h.ingest(h.text("psid-1", "m_in_1", "one"))
+			h.ingest(h.text("psid-2", "m_in_2", "two"))
+			conv, other := h.conversationOf("psid-1"), h.conversationOf("psid-2")
+			h.clock.Add(time.Second)
+			wm := h.clock.Now()
+			// Both replies are still queued when the receipts come.
+			h.ingest(channel.Inbound{Kind: channel.EventRead, UserID: "psid-1", At: wm, Watermark: wm},
+				channel.Inbound{Kind: channel.EventDelivery, UserID: "psid-2", Watermark: wm})
+			h.clock.Add(time.Second)
+			h.runSends()
+			for _, c := range []struct {
+				conv Conversation
+				want MessageStatus
+			}{{conv, StatusRead}, {other, StatusDelivered}} {
+				var out *Message
+				for _, m := range h.messages(c.conv.ID) {
+					if m.Direction == Out {
+						out = &m
+					}
+				}
+				if out == nil {
+					t.Fatalf("no reply in conversation %s", c.conv.ID)
+				}
+				if out.Status != c.want || !out.DeliveredAt.Equal(wm) || out.SentAt.IsZero() {
+					t.Errorf("reply after an early %s receipt: status %s, delivered at %v (want %v), sent at %v", c.want, out.Status, out.DeliveredAt, wm, out.SentAt)
+				}
+				if c.want == StatusRead && !out.ReadAt.Equal(wm) {
+					t.Errorf("read at %v, want %v", out.ReadAt, wm)
+				}
+			}
+			// A reply created after the watermark is only sent.
+			h.clock.Add(time.Second)
+			h.ingest(h.text("psid-1", "m_in_3", "three"))
+			h.runSends()
+			msgs := h.messages(conv.ID)
+			if last := msgs[len(msgs)-1]; last.Direction != Out || last.Status != StatusSent {
+				t.Errorf("a reply after the watermark: %s %s, want an outgoing sent message", last.Direction, last.Status)
+			}
+		})
+	})
+}
+
 // Handover: control passed to another app makes the conversation human;
 // taken back by Parley, the bot answers again. A block makes the person
 // unreachable, and replies are refused.

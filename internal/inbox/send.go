@@ -94,10 +94,10 @@ const (
 	sqlSent = `UPDATE messages SET external_id = CASE
 			WHEN external_id IS NULL AND NOT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND external_id = ?) THEN ?
 			ELSE external_id END,
-		status = CASE WHEN status IN ('queued','sending','failed') THEN 'sent' ELSE status END,
 		error_code = CASE WHEN status IN ('queued','sending','failed') THEN '' ELSE error_code END,
 		error_message = CASE WHEN status IN ('queued','sending','failed') THEN '' ELSE error_message END,
-		sent_at = COALESCE(sent_at, ?), updated_at = ?
+		sent_at = COALESCE(sent_at, ?), updated_at = ?,
+		` + becomesSent + `
 		WHERE id = ? AND (external_id IS NULL OR status IN ('queued','sending','failed'))`
 	sqlRequeue = `UPDATE messages SET status = 'queued', error_message = ?, updated_at = ? WHERE id = ? AND status = 'sending'`
 	sqlFail    = `UPDATE messages SET status = 'failed', error_code = ?, error_message = ?, updated_at = ?

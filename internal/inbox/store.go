@@ -44,7 +44,7 @@ const (
 // hotWrites and hotReads are what Prepare prepares.
 var (
 	hotWrites = []string{sqlConversationOf, sqlInsertMessage, sqlTouch, sqlTouchWindow, sqlSeenKey,
-		sqlEchoByMetadata, sqlEchoByMID, sqlDelivered, sqlRead,
+		sqlEchoByMetadata, sqlEchoByMID, sqlDelivered, sqlRead, sqlDeliveredUpto, sqlReadUpto,
 		sqlMarkSending, sqlSent, sqlRequeue, sqlFail}
 	hotReads = []string{sqlLoadOutgoing}
 )

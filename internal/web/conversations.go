@@ -193,6 +193,8 @@ type conversationView struct {
 	// Policy is what Messenger allows a person to send now: the reply box
 	// shows its explanation, and is hidden when nothing may be sent.
 	Policy channel.Decision
+	// Panel is the contact's fields, tags, stage and subscription.
+	Panel *contactPanel
 }
 
 // threadView is the messages of a conversation, which the page polls.
@@ -269,6 +271,9 @@ func (d *Dashboard) conversationPage(r *http.Request, f *form) (*page, error) {
 		Policy:    d.replyPolicy(c, ch, ct),
 	}
 	if v.Thread, err = d.loadThread(r, p.WS.ID, c, v.Name, names); err != nil {
+		return nil, err
+	}
+	if v.Panel, err = d.loadPanel(r, p.WS, c.ID, ct, p.ReadOnly(), nil); err != nil {
 		return nil, err
 	}
 	p.Title, v.Initials = v.Name, initials(v.Name)

@@ -1,9 +1,12 @@
 // Package web is the dashboard: server-rendered html/template pages for
-// signing up and in, workspaces and their settings (team, API keys), the
-// account's security, invitations, channels (connecting Facebook Pages by
-// Facebook Login, by a pasted token or, with the built-in simulator, a test
-// page; their health and settings), a plain conversation view with agent
-// replies, and friendly error pages. Templates and static assets are
+// signing up and in, workspaces and their settings (team, API keys, custom
+// fields, tags), the account's security, invitations, channels (connecting
+// Facebook Pages by Facebook Login, by a pasted token or, with the
+// built-in simulator, a test page; their health and settings), a plain
+// conversation view with agent replies and a contact panel (field values,
+// tags, lead stage, subscription; its forms swap the panel alone through
+// htmx), flows (the list, creating, importing and archiving them, and the
+// visual editor), and friendly error pages. Templates and static assets are
 // embedded, so the binary serves everything itself (no third-party
 // requests, promise P-38); htmx 2 (vendored under static/vendor) boosts
 // links and forms and polls the open thread, and every page also works with
@@ -13,6 +16,14 @@
 // stylesheets, so templates hold no inline script, no style attribute and
 // no style block: behaviour lives in static/app.js, looks in static/app.css.
 //
+// Rich screens are islands: TypeScript bundles built by Vite from
+// islands/ (`make islands`) into static/islands/build/, which is embedded
+// but not committed; without it the committed placeholder in
+// static/islands/placeholder/ is served instead (islands.go), so the
+// binary builds without Node. The flow editor island gets its IDs from
+// data-* attributes and works through the JSON API with the session
+// cookie, so flows have one set of rules (package flow and the API).
+//
 // The dashboard owns no rules of its own: every decision is the services'
 // (account, workspace, channel/connect, inbox) or the access layer's (who
 // may call what, rate limits, sign-in flows). Each route declares its
@@ -21,5 +32,5 @@
 // interface, which the app fills in when PARLEY_SIMULATOR is on.
 //
 // web imports access, account, workspace, audit, channel, channel/connect,
-// contact, inbox, httpx, validate and db; it must not import api or app.
+// contact, flow, inbox, httpx, validate and db; it must not import api or app.
 package web

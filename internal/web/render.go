@@ -54,6 +54,9 @@ func loadPages(a *assets) *pages {
 			}
 			return many
 		},
+		// island is the URL of an island's bundle, or of its placeholder
+		// when the islands were not built (islands.go).
+		"island": a.island,
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout/*.html")
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/internal/channel/connect"
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/workspace"
@@ -39,6 +40,9 @@ type Deps struct {
 	Connect  *connect.Service
 	Inbox    *inbox.Service
 	Contacts *contact.Store
+	// Flows keeps the workspace's flows, for the flow pages; the editor
+	// island itself works through the JSON API.
+	Flows *flow.Store
 	// Simulator is the built-in test page; nil when the simulator is off.
 	Simulator Simulator
 }
@@ -127,6 +131,16 @@ func (d *Dashboard) Routes() []access.Route {
 		{Method: "GET", Pattern: ws + "/settings/api-keys", Policy: admin, Handler: d.apiKeys},
 		{Method: "POST", Pattern: ws + "/settings/api-keys", Policy: admin, Handler: d.createAPIKey},
 		{Method: "POST", Pattern: ws + "/settings/api-keys/{key_id}/revoke", Policy: admin.AllowedWhenReadOnly(), Handler: d.revokeAPIKey},
+		// Custom fields and tags: admins define them, everyone sees them.
+		{Method: "GET", Pattern: ws + "/settings/fields", Policy: viewer, Handler: d.fields},
+		{Method: "POST", Pattern: ws + "/settings/fields", Policy: admin, Handler: d.defineField},
+		{Method: "POST", Pattern: ws + "/settings/fields/{key}", Policy: admin, Handler: d.updateField},
+		{Method: "POST", Pattern: ws + "/settings/fields/{key}/archive", Policy: admin, Handler: d.archiveField},
+		{Method: "POST", Pattern: ws + "/settings/fields/{key}/restore", Policy: admin, Handler: d.restoreField},
+		{Method: "GET", Pattern: ws + "/settings/tags", Policy: viewer, Handler: d.tags},
+		{Method: "POST", Pattern: ws + "/settings/tags", Policy: admin, Handler: d.createTag},
+		{Method: "POST", Pattern: ws + "/settings/tags/{tag_id}", Policy: admin, Handler: d.updateTag},
+		{Method: "POST", Pattern: ws + "/settings/tags/{tag_id}/delete", Policy: admin, Handler: d.deleteTag},
 
 		{Method: "GET", Pattern: ws + "/channels", Policy: viewer, Handler: d.channels},
 		{Method: "POST", Pattern: ws + "/channels/messenger/token", Policy: admin, Handler: d.connectToken},
@@ -151,7 +165,24 @@ func (d *Dashboard) Routes() []access.Route {
 		{Method: "GET", Pattern: ws + "/conversations/{conversation_id}/thread", Policy: viewer, Handler: d.thread},
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/reply", Policy: agent, Handler: d.reply},
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/owner", Policy: agent, Handler: d.setOwner},
+		// The contact panel: the conversation's contact's field values,
+		// tags, lead stage and subscription.
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/contact/fields", Policy: agent, Handler: d.saveContactFields},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/contact/fields/{key}/clear", Policy: agent, Handler: d.clearContactField},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/contact/tags", Policy: agent, Handler: d.addContactTag},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/contact/tags/{tag_id}/remove", Policy: agent, Handler: d.removeContactTag},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/contact/lead", Policy: agent, Handler: d.saveLead},
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/as-customer", Policy: agent, Handler: d.writeAsCustomer},
+
+		// Flows: the list, creating and importing, the editor page (the
+		// island inside it uses the JSON API) and archiving. Archiving is
+		// an exit: it stays open when the trial has ended.
+		{Method: "GET", Pattern: ws + "/flows", Policy: viewer, Handler: d.flows},
+		{Method: "POST", Pattern: ws + "/flows", Policy: admin, Handler: d.createFlow},
+		{Method: "POST", Pattern: ws + "/flows/import", Policy: admin, Handler: d.importFlow},
+		{Method: "GET", Pattern: ws + "/flows/{flow_id}", Policy: viewer, Handler: d.flowEditor},
+		{Method: "POST", Pattern: ws + "/flows/{flow_id}/archive", Policy: admin.AllowedWhenReadOnly(), Handler: d.archiveFlow},
+		{Method: "POST", Pattern: ws + "/flows/{flow_id}/restore", Policy: admin, Handler: d.restoreFlow},
 	}
 }
 

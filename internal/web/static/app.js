@@ -101,6 +101,65 @@
   document.addEventListener("htmx:load", function (event) { scrollToEnd(event.detail.elt); });
   document.addEventListener("DOMContentLoaded", function () { scrollToEnd(document.body); });
 
+  // Custom field forms: the key follows the label until someone edits it
+  // (Latin letters only; other scripts leave it for the person to type),
+  // and the choices box shows only for a "one of a list" field. Without
+  // JavaScript both stay plain inputs.
+  function slug(s) {
+    var out = s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+      .replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
+    if (/^[0-9]/.test(out)) out = "f_" + out;
+    return out.slice(0, 40).replace(/_+$/, "");
+  }
+  function showChoices(root) {
+    if (!root || !root.querySelectorAll) return;
+    var forms = Array.prototype.slice.call(root.querySelectorAll("[data-field-form]"));
+    if (root.hasAttribute && root.hasAttribute("data-field-form")) forms.push(root);
+    forms.forEach(function (form) {
+      var select = form.querySelector("[data-type-select]");
+      var box = form.querySelector("[data-choices]");
+      if (select && box) box.hidden = select.value !== "choice";
+    });
+  }
+  document.addEventListener("input", function (event) {
+    var t = event.target;
+    if (!(t instanceof HTMLInputElement) || !t.hasAttribute("data-key-source") || !t.form) return;
+    // Follow the label only while the key is empty or still the one
+    // filled in from it: a key someone typed is theirs.
+    var key = t.form.querySelector("[data-key-target]");
+    if (!key || (key.value !== "" && key.value !== key.getAttribute("data-auto"))) return;
+    key.value = slug(t.value);
+    key.setAttribute("data-auto", key.value);
+  });
+  document.addEventListener("change", function (event) {
+    var t = event.target;
+    if (t instanceof HTMLSelectElement && t.hasAttribute("data-type-select")) showChoices(t.form);
+  });
+  document.addEventListener("htmx:load", function (event) { showChoices(event.detail.elt); });
+  document.addEventListener("DOMContentLoaded", function () { showChoices(document.body); });
+
+  // Islands (the flow editor) are module scripts. htmx does not run the
+  // scripts of a page it swaps in (allowScriptTags is off), so the bundle
+  // an island names is loaded here. A module runs once per page however
+  // often it is added (browsers key modules by URL); one already running
+  // mounts new islands itself on htmx:load.
+  var islandScripts = {};
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    if (!root || !root.querySelectorAll) return;
+    var islands = Array.prototype.slice.call(root.querySelectorAll("[data-island]"));
+    if (root.hasAttribute && root.hasAttribute("data-island")) islands.push(root);
+    islands.forEach(function (el) {
+      var src = el.getAttribute("data-island");
+      if (!src || islandScripts[src]) return;
+      islandScripts[src] = true;
+      var script = document.createElement("script");
+      script.type = "module";
+      script.src = src;
+      document.head.appendChild(script);
+    });
+  });
+
   // A read-only field holding a secret selects itself when focused, so it
   // can be copied by hand too.
   document.addEventListener("focusin", function (event) {

@@ -1,0 +1,127 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/parleyhq/parley/internal/audit"
+	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/db"
+)
+
+// ErrNotAutomated is Automate's answer when the conversation is not the
+// bot's or the AI agent's: a person (or nobody) owns it, so automation
+// must stay quiet. Nothing was changed.
+var ErrNotAutomated = errors.New("inbox: conversation is not automated")
+
+// LockConversation reads the workspace's conversation inside tx and, on
+// PostgreSQL, locks its row until tx ends. Ingest takes the same lock
+// (it updates the row) before a Responder runs, so work that an automation
+// job does to a conversation (a delay ending, an HTTP answer arriving) is
+// ordered with the person's own messages: never both at once. SQLite has
+// one writer, which orders them already. db.ErrNotFound when there is no
+// such conversation.
+func (s *Service) LockConversation(ctx context.Context, tx bun.Tx, workspaceID, id string) (Conversation, error) {
+	q := `SELECT ` + convCols + ` FROM conversations WHERE workspace_id = ? AND id = ?`
+	if s.d.Dialect == db.Postgres {
+		q += ` FOR UPDATE`
+	}
+	var r convRow
+	if err := tx.NewRaw(q, workspaceID, id).Scan(ctx, r.dest()...); err != nil {
+		return Conversation{}, fmt.Errorf("inbox: lock conversation: %w", db.NoRows(err))
+	}
+	return r.conversation(), nil
+}
+
+// Automate applies what automation decided outside an inbound event (a
+// flow resumed by a job) to the workspace's conversation, inside tx: the
+// replies go through the messaging policy and the platform adapter like
+// every other message (a refused one is logged and skipped, never an
+// error), then the handoff and the resolve apply, audited. It re-reads the
+// conversation in tx and returns ErrNotAutomated, changing nothing,
+// unless the bot or the AI agent owns it: automation never speaks while a
+// person has the conversation. a is the author of the replies (a flow or
+// the AI agent). Call Notify with the Effects once tx has committed.
+func (s *Service) Automate(ctx context.Context, tx bun.Tx, workspaceID, conversationID string, a Author, r Response) (Effects, error) {
+	if a.Type != SenderFlow && a.Type != SenderAI {
+		return Effects{}, fmt.Errorf("inbox: automate: %w: %q is not automation", ErrInvalid, a.Type)
+	}
+	conv, err := getConversation(ctx, tx, workspaceID, conversationID)
+	if err != nil {
+		return Effects{}, fmt.Errorf("inbox: automate: %w", err)
+	}
+	if !conv.Owner.automated() {
+		return Effects{}, ErrNotAutomated
+	}
+	ch, err := s.opt.Channels.Get(ctx, workspaceID, conv.ChannelID)
+	if err != nil {
+		return Effects{}, fmt.Errorf("inbox: automate: %w", err)
+	}
+	// The platform ID the direct path sends to; a contact erased a moment
+	// ago has none, and its replies take the job path, which gives up.
+	var to string
+	if err := tx.NewRaw(`SELECT external_id FROM contacts WHERE workspace_id = ? AND id = ?`, workspaceID, conv.ContactID).
+		Scan(ctx, &to); err != nil && !errors.Is(db.NoRows(err), db.ErrNotFound) {
+		return Effects{}, fmt.Errorf("inbox: automate: %w", err)
+	}
+	var eff Effects
+	if err := s.automate(ctx, tx, ch, conv, to, a, r, s.now(), &eff); err != nil {
+		return Effects{}, fmt.Errorf("inbox: automate: %w", err)
+	}
+	return eff, nil
+}
+
+// automate applies r to conv: replies, handoff, resolve, in that order.
+// The caller has checked that automation owns conv.
+func (s *Service) automate(ctx context.Context, tx bun.Tx, ch channel.Channel, conv Conversation, to string, a Author, r Response, now time.Time, eff *Effects) error {
+	if a.ID == "" {
+		a.ID = r.FlowID
+	}
+	for _, c := range r.Replies {
+		msgs, fast, err := s.queue(ctx, tx, ch, conv, "", to, a, c, now)
+		var pe *PolicyError
+		var ce *channel.ContentError
+		switch {
+		case errors.As(err, &pe):
+			s.log.Warn("automatic reply refused by the messaging policy", "conversation", conv.ID, "reason", pe.Decision.Reason)
+		case errors.As(err, &ce):
+			s.log.Warn("automatic reply refused by the platform adapter", "conversation", conv.ID, "field", ce.Field)
+		case err != nil:
+			return err
+		}
+		eff.Sends += len(msgs) - len(fast)
+		eff.direct = append(eff.direct, fast...)
+	}
+	eff.Jobs += r.Jobs
+	by := string(a.Type)
+	if a.ID != "" {
+		by += ":" + a.ID
+	}
+	if r.Handoff && conv.Owner != OwnerHuman {
+		var err error
+		if conv, err = setOwner(ctx, tx, conv, OwnerHuman, now, now); err != nil {
+			return err
+		}
+		details := map[string]string{"owner": string(OwnerHuman), "by": by}
+		if r.Team != "" {
+			details["team"] = r.Team
+		}
+		if err := audit.Record(ctx, tx, now, conv.WorkspaceID, audit.Actor{}, ActionOwner, "conversation", conv.ID, details); err != nil {
+			return err
+		}
+	}
+	if r.Resolve && conv.Status != StatusClosed {
+		if err := db.OneRow(tx.NewRaw(`UPDATE conversations SET status = 'closed', updated_at = ? WHERE id = ?`, now, conv.ID).Exec(ctx)); err != nil {
+			return fmt.Errorf("resolve conversation: %w", err)
+		}
+		if err := audit.Record(ctx, tx, now, conv.WorkspaceID, audit.Actor{}, ActionStatus, "conversation", conv.ID,
+			map[string]string{"status": string(StatusClosed), "by": by}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
