@@ -34,7 +34,7 @@ type batcher[T any] struct {
 }
 
 func newBatcher[T any](ctx context.Context, flush func(context.Context, []T) error, log *slog.Logger, linger time.Duration) *batcher[T] {
-	b := &batcher[T]{ctx: ctx, flush: flush, log: log, linger: linger, in: make(chan T, batchMax*4), done: make(chan struct{})}
+	b := &batcher[T]{ctx: ctx, flush: flush, log: log, linger: linger, in: make(chan T, batchQueue), done: make(chan struct{})}
 	go b.loop()
 	return b
 }

@@ -45,8 +45,14 @@ const (
 	// slowFor keeps a conversation on the job path after one of its sends
 	// went there, so a later reply cannot overtake a retried one.
 	slowFor = time.Minute
-	// batchMax bounds the rows one group-commit transaction writes.
-	batchMax = 256
+	// batchMax bounds the rows one group-commit transaction writes: small,
+	// because on SQLite a long write holds the one writer the webhook
+	// intake needs to acknowledge deliveries (32 rows keep it to a few
+	// milliseconds; at 1,000 replies a second that is still few commits).
+	batchMax = 32
+	// batchQueue is how many items may wait for the group-commit writer
+	// before add blocks.
+	batchQueue = 1024
 	// resultLinger is how long platform answers wait to be stored together.
 	resultLinger = 200 * time.Millisecond
 )

@@ -15,9 +15,9 @@ import (
 )
 
 // BenchmarkIntake measures the acknowledged-delivery rate of the POST
-// handler with the default options: verify, seal, group-commit with the
-// processing job, answer 200. Many concurrent requests (as Meta sends
-// them under load) let batches form. Processing is not running. It reports
+// handler with the default options: verify, seal, group-commit, answer
+// 200. Many concurrent requests (as Meta sends them under load) let
+// batches form. Processing is held (paused), as setup leaves it. It reports
 // deliveries/s; the target is at least 10,000/s on SQLite on a 2-core
 // machine.
 //

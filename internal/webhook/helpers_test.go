@@ -5,14 +5,15 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,7 +105,8 @@ func (c *counter) get(o string) int {
 	return c.m[o]
 }
 
-// env is one intake on one database, with its job queue and a fake inbox.
+// env is one intake on one database, with a job queue (for the jobs an
+// earlier version left) and a fake inbox.
 type env struct {
 	d       *db.DB
 	master  *keyring.Master
@@ -114,13 +116,18 @@ type env struct {
 	counts  *counter
 	handler http.Handler
 	now     time.Time
+	// held pauses processing (through Options.Paused) until env.process;
+	// a test that sets its own Paused does without it.
+	held atomic.Bool
 }
 
-// setup returns a started intake on d; edit adjusts its options first.
-// The job queue is registered but not started: call env.process for that.
+// setup returns a started intake on d, processing registered but held
+// (call env.process to let it go); edit adjusts its options first. The job
+// queue is not started.
 func setup(t testing.TB, d *db.DB, edit func(*webhook.Options)) *env {
 	t.Helper()
 	e := &env{d: d, inbox: &fakeInbox{}, counts: &counter{}, now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	e.held.Store(true)
 	m, err := keyring.NewMaster(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -137,6 +144,7 @@ func setup(t testing.TB, d *db.DB, edit func(*webhook.Options)) *env {
 		Now: clock, Log: testLog(), AppSecrets: []string{appSecret}, VerifyToken: verifyToken,
 		Master: m, Jobs: e.jobs, Channels: channel.NewStore(d, keyring.New(d, m, keyring.Options{Now: clock}), clock),
 		Inbox: e.inbox, Observe: e.counts.observe,
+		Paused: e.held.Load, PauseRetry: 10 * time.Millisecond,
 	}
 	if edit != nil {
 		edit(&opt)
@@ -161,12 +169,11 @@ func setup(t testing.TB, d *db.DB, edit func(*webhook.Options)) *env {
 	return e
 }
 
-// process starts the job queue, so stored deliveries get processed.
+// process lets processing go: the held processor resumes and catches up
+// with what was stored meanwhile.
 func (e *env) process(t testing.TB) {
 	t.Helper()
-	if err := e.jobs.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	e.held.Store(false)
 }
 
 // post sends body with the given signature headers (none when sigs is
@@ -199,6 +206,13 @@ func deliveries(t testing.TB, d *db.DB) int {
 	return count(t, d, `SELECT COUNT(*) FROM webhook_deliveries`)
 }
 
+// pending counts the deliveries waiting for processing.
+func pending(t testing.TB, d *db.DB) int {
+	return count(t, d, `SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'`)
+}
+
+// processJobs counts jobs of the kind an earlier version enqueued per
+// stored batch; nothing enqueues them any more.
 func processJobs(t testing.TB, d *db.DB) int {
 	return count(t, d, `SELECT COUNT(*) FROM jobs WHERE kind = ?`, webhook.Kind)
 }
@@ -223,25 +237,6 @@ func storedRows(t testing.TB, d *db.DB) []stored {
 	return rows
 }
 
-// jobIDs returns, per pending processing job, the delivery IDs it lists.
-func jobIDs(t testing.TB, d *db.DB) [][]string {
-	t.Helper()
-	var payloads [][]byte
-	if err := d.W.NewRaw(`SELECT payload FROM jobs WHERE kind = ? ORDER BY id`, webhook.Kind).
-		Scan(context.Background(), &payloads); err != nil {
-		t.Fatal(err)
-	}
-	var out [][]string
-	for _, p := range payloads {
-		var v struct{ IDs []string }
-		if err := json.Unmarshal(p, &v); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, v.IDs)
-	}
-	return out
-}
-
 // connect creates a workspace with an active Messenger channel for page.
 func connect(t testing.TB, d *db.DB, workspaceID, channelID, page string) {
 	t.Helper()
@@ -262,31 +257,74 @@ var _ webhook.Ingester = (*inbox.Service)(nil)
 
 // fakeInbox stands in for inbox.Service: it stores one row per message ID
 // through the processing transaction (so a rollback takes it back) and
-// ignores duplicates, the way the inbox deduplicates redeliveries.
+// ignores duplicates, the way the inbox deduplicates redeliveries. It also
+// writes every event it is given to test_applied, duplicates included, so
+// a test can count how often a delivery was applied by a committed
+// transaction, and it records the order of events and how many each
+// transaction applied.
 type fakeInbox struct {
 	mu    sync.Mutex
 	calls int
-	fail  error // returned (after writing) while set
+	fail  error         // returned (after writing) while set
+	gate  chan struct{} // set: the first Notify waits until it is closed
+	gated chan struct{} // closed when the first Notify has begun waiting
+	mids  []string
+	perTx map[*sql.Tx]int
 }
 
-const ingestedTable = `CREATE TABLE test_ingested (mid TEXT PRIMARY KEY, channel_id TEXT NOT NULL, workspace_id TEXT NOT NULL)`
+const (
+	ingestedTable = `CREATE TABLE test_ingested (mid TEXT PRIMARY KEY, channel_id TEXT NOT NULL, workspace_id TEXT NOT NULL)`
+	appliedTable  = `CREATE TABLE test_applied (mid TEXT NOT NULL)`
+)
 
 func (f *fakeInbox) Ingest(ctx context.Context, tx bun.Tx, ch channel.Channel, events []channel.Inbound) (inbox.Effects, error) {
 	f.mu.Lock()
 	f.calls++
 	fail := f.fail
+	for _, ev := range events {
+		f.mids = append(f.mids, ev.MID)
+	}
+	if f.perTx == nil {
+		f.perTx = map[*sql.Tx]int{}
+	}
+	f.perTx[tx.Tx] += len(events)
 	f.mu.Unlock()
 	for _, ev := range events {
 		if _, err := tx.NewRaw(`INSERT INTO test_ingested (mid, channel_id, workspace_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			ev.MID, ch.ID, ch.WorkspaceID).Exec(ctx); err != nil {
 			return inbox.Effects{}, err
 		}
+		if _, err := tx.NewRaw(`INSERT INTO test_applied (mid) VALUES (?)`, ev.MID).Exec(ctx); err != nil {
+			return inbox.Effects{}, err
+		}
 	}
 	return inbox.Effects{Jobs: len(events)}, fail
 }
 
-// Notify wakes nothing: the fake queues no work.
-func (f *fakeInbox) Notify(inbox.Effects) {}
+// Notify wakes nothing: the fake queues no work. With a gate set, the
+// first call holds the processor (outside any transaction) until the gate
+// opens, so deliveries stored meanwhile pile up behind it.
+func (f *fakeInbox) Notify(inbox.Effects) {
+	f.mu.Lock()
+	gate, gated := f.gate, f.gated
+	f.gate = nil
+	f.mu.Unlock()
+	if gate != nil {
+		close(gated)
+		<-gate
+	}
+}
+
+// hold makes the next Notify wait until the returned function is called;
+// held is closed once it waits.
+func (f *fakeInbox) hold() (held <-chan struct{}, release func()) {
+	gate, gated := make(chan struct{}), make(chan struct{})
+	f.mu.Lock()
+	f.gate, f.gated = gate, gated
+	f.mu.Unlock()
+	var once sync.Once
+	return gated, func() { once.Do(func() { close(gate) }) }
+}
 
 func (f *fakeInbox) setFail(err error) {
 	f.mu.Lock()
@@ -300,9 +338,44 @@ func (f *fakeInbox) callCount() int {
 	return f.calls
 }
 
+// order is the MIDs in the order Ingest saw them, rolled-back attempts
+// included.
+func (f *fakeInbox) order() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.mids...)
+}
+
+// txSizes is how many events each transaction that called Ingest applied.
+func (f *fakeInbox) txSizes() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []int
+	for _, n := range f.perTx {
+		out = append(out, n)
+	}
+	return out
+}
+
 func createIngested(t testing.TB, d *db.DB) {
 	t.Helper()
-	if _, err := d.W.ExecContext(context.Background(), ingestedTable); err != nil {
+	for _, q := range []string{ingestedTable, appliedTable} {
+		if _, err := d.W.ExecContext(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// applied counts the committed applications of each MID.
+func appliedCounts(t testing.TB, d *db.DB) map[string]int {
+	t.Helper()
+	var mids []string
+	if err := d.W.NewRaw(`SELECT mid FROM test_applied`).Scan(context.Background(), &mids); err != nil {
 		t.Fatal(err)
 	}
+	out := map[string]int{}
+	for _, m := range mids {
+		out[m]++
+	}
+	return out
 }

@@ -124,7 +124,9 @@ func readError(err error) error {
 
 // store seals raw under a new delivery ID, hands it to the writer and
 // waits for the commit. Sealing here, in the request's goroutine, spreads
-// the encryption over every core; the writer only writes.
+// the encryption over every core; the writer only writes. raw itself goes
+// along to the processor, which then has no need to read it back and
+// decrypt it; store's caller must not use it afterwards.
 //
 // Once queued, the delivery is stored even if the client has gone away
 // meanwhile: Meta will redeliver it anyway, and the inbox deduplicates.
@@ -134,7 +136,7 @@ func (in *Intake) store(raw []byte, at time.Time) error {
 	if err != nil {
 		return fmt.Errorf("webhook: seal delivery: %w", err)
 	}
-	d := &delivery{id: id, sealed: sealed, at: at, done: make(chan error, 1)}
+	d := &delivery{id: id, raw: raw, sealed: sealed, at: at, done: make(chan error, 1)}
 	if err := in.submit(d); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 
 	"github.com/uptrace/bun"
 
@@ -11,7 +12,6 @@ import (
 	"github.com/parleyhq/parley/internal/channel/messenger"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/inbox"
-	"github.com/parleyhq/parley/internal/job"
 	"github.com/parleyhq/parley/internal/keyring"
 )
 
@@ -19,57 +19,75 @@ import (
 // this route handles for now.
 const objectPage = "page"
 
-// errPaused is the retry reason of a processing job while paused.
-var errPaused = errors.New("webhook: processing is paused")
-
 // Quarantine reasons. They describe the delivery, never its content.
 const (
 	reasonSealed = "the stored body does not open"
 	reasonParse  = "the body is not a Messenger webhook payload (not JSON, or not the expected shape)"
 )
 
-// storedDelivery is a row about to be processed.
-type storedDelivery struct {
-	ID   string `bun:"id"`
-	Body []byte `bun:"body"`
+// item is one stored delivery on its way to processing: its ID and its
+// body, in clear when the writer handed it over, sealed when it was read
+// back from the database.
+type item struct {
+	id     string
+	raw    []byte
+	sealed []byte
+}
+
+// parsed is a delivery ready for the processing transaction: its events,
+// or why it must be quarantined.
+type parsed struct {
+	id     string
+	events []channel.Inbound
+	reason string // set: quarantine it
 }
 
 // applied is what one processing transaction did, reported after commit.
 type applied struct {
 	effects     inbox.Effects
+	claimed     []string // the deliveries it applied (deleted)
 	quarantined int
 	unknown     int // accounts no workspace connected
 }
 
-// process is the "webhook.process" job: it applies the deliveries one
-// store transaction wrote, in one transaction of its own, then wakes the
-// queues that got work from it. A retry after a crash finds the deliveries
-// already applied gone and skips them; events applied twice after a lost
-// commit acknowledgement are deduplicated by the inbox.
-func (in *Intake) process(ctx context.Context, j *job.Job) error {
-	if in.opt.Paused != nil && in.opt.Paused() {
-		// Nothing is touched: the deliveries wait in order, and so do the
-		// jobs behind this one (they share its ordering key).
-		return job.RetryAfter(in.opt.PauseRetry, errPaused)
+// processChunk applies items, at most Options.ApplyMax of them in store
+// order, in one transaction: the writer is held only that long, so
+// acknowledgements stay fast while a backlog drains. Bodies are opened and
+// parsed before the transaction begins, for the same reason. After the
+// commit it starts what the inbox asked for and reports the outcomes; it
+// returns the IDs it applied. A panic (a driver or parser bug) fails the
+// chunk like an error instead of killing the processor.
+func (in *Intake) processChunk(items []item) (claimed []string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			in.log.Error("webhook processing panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			claimed, err = nil, fmt.Errorf("webhook: process: panic: %v", p)
+		}
+	}()
+	ps, err := in.parse(items)
+	if err != nil {
+		return nil, err
 	}
-	var p processPayload
-	if err := j.Decode(&p); err != nil {
-		return err
-	}
-	if len(p.IDs) == 0 {
-		return nil
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), processTimeout)
+	defer cancel()
 	var res applied
-	err := in.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	in.first.process()
+	err = in.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		res = applied{}
+		if err := in.deliveries.lock(ctx, tx); err != nil {
+			return err
+		}
+		if hook := in.beforeApply.Load(); hook != nil {
+			if err := (*hook)(tx); err != nil {
+				return err
+			}
+		}
 		// An inbound message and its reply are sealed for the same
 		// contact: the contact's key is read once per transaction.
-		ctx = keyring.WithTxKeys(ctx)
-		var err error
-		res, err = in.apply(ctx, tx, p.IDs)
-		return err
+		return in.apply(keyring.WithTxKeys(ctx), tx, ps, &res)
 	})
 	if err != nil {
-		return fmt.Errorf("webhook: process: %w", err)
+		return nil, fmt.Errorf("webhook: process %d deliveries: %w", len(items), err)
 	}
 	in.opt.Inbox.Notify(res.effects)
 	for range res.quarantined {
@@ -78,47 +96,80 @@ func (in *Intake) process(ctx context.Context, j *job.Job) error {
 	for range res.unknown {
 		in.observe(OutcomeUnknownPage)
 	}
-	return nil
+	return res.claimed, nil
 }
 
-// apply processes the listed deliveries that are still pending, through tx.
-func (in *Intake) apply(ctx context.Context, tx bun.Tx, ids []string) (applied, error) {
-	var res applied
-	rows, err := in.deliveries.load(ctx, tx, ids)
-	if err != nil {
-		return res, err
-	}
-	// Events are grouped by account across the whole batch, keeping their
-	// order, so each connected account gets one Ingest call.
-	var (
-		accounts []string
-		events   = map[string][]channel.Inbound{}
-		done     []string
-	)
-	for _, row := range rows {
-		raw, err := in.opt.Master.OpenPlatform(row.Body, bodyAAD(row.ID))
-		if errors.Is(err, keyring.ErrUnknownKey) {
-			// Sealed under another master key: this process is
-			// misconfigured, the delivery is fine. Retry, change nothing.
-			return res, fmt.Errorf("open delivery %s: %w", row.ID, err)
-		}
-		if err != nil {
-			if err := quarantine(ctx, tx, row.ID, reasonSealed); err != nil {
-				return res, err
+// parse opens (when sealed) and parses each item. A body that cannot be
+// processed is marked for quarantine: Meta got its 200 and must not be
+// asked again. Plaintext is wiped once parsed.
+func (in *Intake) parse(items []item) ([]parsed, error) {
+	out := make([]parsed, 0, len(items))
+	for _, it := range items {
+		raw := it.raw
+		if raw == nil {
+			var err error
+			raw, err = in.opt.Master.OpenPlatform(it.sealed, bodyAAD(it.id))
+			if errors.Is(err, keyring.ErrUnknownKey) {
+				// Sealed under another master key: this process is
+				// misconfigured, the delivery is fine. Retry, change
+				// nothing.
+				return nil, fmt.Errorf("webhook: open delivery %s: %w", it.id, err)
 			}
-			res.quarantined++
-			continue
+			if err != nil {
+				out = append(out, parsed{id: it.id, reason: reasonSealed})
+				continue
+			}
 		}
 		b, err := messenger.Parse(raw)
 		clear(raw)
 		if err != nil || b.Object != objectPage {
-			if err := quarantine(ctx, tx, row.ID, parseReason(b, err)); err != nil {
-				return res, err
-			}
-			res.quarantined++
+			out = append(out, parsed{id: it.id, reason: parseReason(b, err)})
 			continue
 		}
-		for _, ev := range b.Events {
+		out = append(out, parsed{id: it.id, events: b.Events})
+	}
+	return out, nil
+}
+
+// apply runs inside the processing transaction. It claims first — sets
+// aside the deliveries that do not parse and deletes the others, each only
+// while still pending — and then applies the events of exactly the
+// deliveries it deleted, so one that another transaction got to first (a
+// replica, a catch-up read) is never applied twice.
+func (in *Intake) apply(ctx context.Context, tx bun.Tx, ps []parsed, res *applied) error {
+	good := make([]string, 0, len(ps))
+	for _, p := range ps {
+		if p.reason == "" {
+			good = append(good, p.id)
+			continue
+		}
+		ok, err := in.deliveries.quarantine(ctx, tx, p.id, p.reason)
+		if err != nil {
+			return err
+		}
+		if ok {
+			res.quarantined++
+		}
+	}
+	if len(good) == 0 {
+		return nil
+	}
+	won, err := in.deliveries.claim(ctx, tx, good)
+	if err != nil {
+		return err
+	}
+	// Events are grouped by account across the chunk, keeping their
+	// order, so each connected account gets one Ingest call.
+	var (
+		accounts []string
+		events   = map[string][]channel.Inbound{}
+	)
+	for _, p := range ps {
+		if !won[p.id] {
+			continue
+		}
+		res.claimed = append(res.claimed, p.id)
+		for _, ev := range p.events {
 			if ev.AccountID == "" {
 				continue // routes nowhere; the adapter should not produce it
 			}
@@ -127,7 +178,6 @@ func (in *Intake) apply(ctx context.Context, tx bun.Tx, ids []string) (applied, 
 			}
 			events[ev.AccountID] = append(events[ev.AccountID], ev)
 		}
-		done = append(done, row.ID)
 	}
 	now := in.now()
 	var touched []string
@@ -138,39 +188,22 @@ func (in *Intake) apply(ctx context.Context, tx bun.Tx, ids []string) (applied, 
 			// Nobody connected this Page: keep a count, drop the content
 			// (security.md G-13).
 			if err := in.opt.Channels.RecordUnknown(ctx, tx, objectPage, acct, len(evs), now); err != nil {
-				return res, err
+				return err
 			}
 			res.unknown++
 			continue
 		}
 		if err != nil {
-			return res, err
+			return err
 		}
 		eff, err := in.opt.Inbox.Ingest(ctx, tx, ch, evs)
 		if err != nil {
-			return res, fmt.Errorf("ingest for channel %s: %w", ch.ID, err)
+			return fmt.Errorf("ingest for channel %s: %w", ch.ID, err)
 		}
 		res.effects = res.effects.Add(eff)
 		touched = append(touched, ch.ID)
 	}
-	if err := in.opt.Channels.Touch(ctx, tx, now, touched...); err != nil {
-		return res, err
-	}
-	if len(done) > 0 {
-		if err := in.deliveries.remove(ctx, tx, done); err != nil {
-			return res, err
-		}
-	}
-	return res, nil
-}
-
-// quarantine sets a delivery aside with the reason; it stays for an
-// operator (and retention) and is never retried.
-func quarantine(ctx context.Context, tx bun.Tx, id, reason string) error {
-	if _, err := tx.NewRaw(`UPDATE webhook_deliveries SET state = 'quarantined', error = ? WHERE id = ?`, reason, id).Exec(ctx); err != nil {
-		return fmt.Errorf("quarantine delivery: %w", err)
-	}
-	return nil
+	return in.opt.Channels.Touch(ctx, tx, now, touched...)
 }
 
 // parseReason says why Parse refused a body. The adapter's PayloadError

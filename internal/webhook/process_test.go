@@ -13,9 +13,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/db"
-	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/testutil/dbtest"
 	"github.com/parleyhq/parley/internal/webhook"
 )
@@ -30,10 +28,12 @@ func messageBody(page string, mids ...string) string {
 	return fmt.Sprintf(`{"object":"page","entry":[{"id":%q,"time":1458692752478,"messaging":[%s]}]}`, page, strings.Join(items, ","))
 }
 
-// settle waits until every processing job has finished.
+// settle waits until no delivery is pending. (What a processing
+// transaction reports after its commit, Observe outcomes, may come a
+// moment later: wait for those with waitFor.)
 func settle(t *testing.T, d *db.DB) {
 	t.Helper()
-	waitFor(t, "processing to finish", func() bool { return processJobs(t, d) == 0 })
+	waitFor(t, "processing to finish", func() bool { return pending(t, d) == 0 })
 }
 
 func ingested(t *testing.T, d *db.DB, mid string) int {
@@ -88,6 +88,7 @@ func TestProcessRoutes(t *testing.T) {
 		if n := deliveries(t, d); n != 0 {
 			t.Errorf("%d deliveries left after processing, want 0", n)
 		}
+		waitFor(t, "unknown_page to be observed", func() bool { return e.counts.get(webhook.OutcomeUnknownPage) >= 1 })
 		if got := e.counts.get(webhook.OutcomeUnknownPage); got != 1 {
 			t.Errorf("unknown_page observed %d times, want 1", got)
 		}
@@ -95,8 +96,8 @@ func TestProcessRoutes(t *testing.T) {
 }
 
 // Security test G-12: an authentic body that cannot be processed is
-// answered 200 and quarantined with a reason that quotes nothing of it;
-// its job finishes instead of retrying for ever.
+// answered 200 and quarantined with a reason that quotes nothing of it,
+// once, and never retried: processing goes on with the next delivery.
 func TestQuarantine(t *testing.T) {
 	deep := `{"object":"page","entry":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + "}"
 	cases := []struct {
@@ -145,9 +146,7 @@ func TestQuarantine(t *testing.T) {
 				quarantined = len(rows)
 			})
 		}
-		if n := count(t, d, `SELECT COUNT(*) FROM jobs`); n != 0 {
-			t.Errorf("%d jobs left (dead or retrying), want none", n)
-		}
+		waitFor(t, "every quarantine to be observed", func() bool { return e.counts.get(webhook.OutcomeQuarantined) >= quarantined })
 		if got := e.counts.get(webhook.OutcomeQuarantined); got != quarantined {
 			t.Errorf("quarantined observed %d times, %d rows quarantined", got, quarantined)
 		}
@@ -201,56 +200,59 @@ func TestReplay(t *testing.T) {
 	})
 }
 
-// Batches are applied in the order they were stored, one at a time, even
-// with many workers.
+// Deliveries are applied in the order they were stored, whether the
+// processor takes them from memory (it was busy while they arrived) or
+// reads them back from the database (it was paused).
 func TestProcessOrder(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		createIngested(t, d)
-		connect(t, d, "ws-1", "ch-1", pageID)
-		rec := &orderInbox{fakeInbox: &fakeInbox{}}
-		e := setup(t, d, func(o *webhook.Options) { o.Inbox = rec })
-		var want []string
-		for i := range 8 {
-			mid := fmt.Sprintf("m.order.%d", i)
-			want = append(want, mid)
-			accept(t, e, messageBody(pageID, mid)) // one batch each: the 200 came first
-		}
-		if n := processJobs(t, d); n != 8 {
-			t.Fatalf("%d jobs, want 8 (one per batch)", n)
-		}
-		e.process(t)
-		settle(t, d)
-		if got := rec.order(); strings.Join(got, " ") != strings.Join(want, " ") {
-			t.Errorf("ingested in order %v, want %v", got, want)
-		}
-	})
-}
-
-// orderInbox records the MIDs in the order Ingest saw them.
-type orderInbox struct {
-	*fakeInbox
-	mu   sync.Mutex
-	mids []string
-}
-
-func (o *orderInbox) Ingest(ctx context.Context, tx bun.Tx, ch channel.Channel, events []channel.Inbound) (inbox.Effects, error) {
-	o.mu.Lock()
-	for _, ev := range events {
-		o.mids = append(o.mids, ev.MID)
+	for _, from := range []string{"memory", "database"} {
+		t.Run(from, func(t *testing.T) {
+			dbtest.Each(t, func(t *testing.T, d *db.DB) {
+				createIngested(t, d)
+				connect(t, d, "ws-1", "ch-1", pageID)
+				e := setup(t, d, func(o *webhook.Options) { o.ApplyMax = 3 })
+				var want []string
+				release := func() {}
+				if from == "memory" {
+					e.process(t)
+					// The processor applies the first delivery and then
+					// waits, outside any transaction, while the rest are
+					// stored and handed to it.
+					var held <-chan struct{}
+					held, release = e.inbox.hold()
+					defer release()
+					accept(t, e, messageBody(pageID, "m.order.first"))
+					<-held
+					want = append(want, "m.order.first")
+				}
+				for i := range 8 {
+					mid := fmt.Sprintf("m.order.%d", i)
+					want = append(want, mid)
+					accept(t, e, messageBody(pageID, mid)) // one batch each: the 200 came first
+				}
+				if n := pending(t, d); n != 8 {
+					t.Fatalf("%d pending deliveries, want 8", n)
+				}
+				if from == "memory" {
+					if n := e.in.Backlog(); n != 8 {
+						t.Fatalf("%d deliveries held in memory, want 8", n)
+					}
+					release()
+				} else {
+					e.process(t)
+				}
+				settle(t, d)
+				if got := e.inbox.order(); strings.Join(got, " ") != strings.Join(want, " ") {
+					t.Errorf("ingested in order %v, want %v", got, want)
+				}
+			})
+		})
 	}
-	o.mu.Unlock()
-	return o.fakeInbox.Ingest(ctx, tx, ch, events)
-}
-
-func (o *orderInbox) order() []string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return append([]string(nil), o.mids...)
 }
 
 // Security test P-3: while processing is paused, deliveries are still
 // verified, stored and acknowledged, and nothing is applied; on resume the
-// backlog is.
+// backlog is, from the database. The same holds for a pause that begins
+// while the processor is working from memory.
 func TestPaused(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		createIngested(t, d)
@@ -262,74 +264,164 @@ func TestPaused(t *testing.T) {
 			o.PauseRetry = 20 * time.Millisecond
 			o.Paused = func() bool { checks.Add(1); return paused.Load() }
 		})
-		e.process(t)
 		accept(t, e, asciiBody)
 		if w := e.post(asciiBody, "", "sha256="+strings.Repeat("0", 64)); w.Code != http.StatusForbidden {
 			t.Errorf("bad signature while paused: status %d, want 403", w.Code)
 		}
-		waitFor(t, "the paused job to look twice", func() bool { return checks.Load() >= 2 })
-		if n := count(t, d, `SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'`); n != 1 {
+		from := checks.Load()
+		waitFor(t, "the paused processor to look twice", func() bool { return checks.Load() >= from+2 })
+		if n := pending(t, d); n != 1 {
 			t.Errorf("%d pending deliveries while paused, want 1", n)
 		}
 		if n := ingested(t, d, asciiMID); n != 0 || e.inbox.callCount() != 0 {
 			t.Errorf("while paused: %d events ingested, %d Ingest calls; want none", n, e.inbox.callCount())
-		}
-		if n := count(t, d, `SELECT COUNT(*) FROM jobs WHERE state = 'dead'`); n != 0 {
-			t.Errorf("%d jobs dead while paused", n)
 		}
 		paused.Store(false)
 		settle(t, d)
 		if n := ingested(t, d, asciiMID); n != 1 {
 			t.Errorf("after resume: %d events ingested, want 1", n)
 		}
+
+		// Working from memory now; paused again, the next deliveries wait.
+		accept(t, e, messageBody(pageID, "m.before"))
+		settle(t, d)
+		paused.Store(true)
+		from = checks.Load()
+		waitFor(t, "the processor to see the pause", func() bool { return checks.Load() >= from+2 })
+		calls := e.inbox.callCount()
+		accept(t, e, messageBody(pageID, "m.paused.1"))
+		accept(t, e, messageBody(pageID, "m.paused.2"))
+		from = checks.Load()
+		waitFor(t, "the paused processor to look twice", func() bool { return checks.Load() >= from+2 })
+		if n := pending(t, d); n != 2 || e.inbox.callCount() != calls {
+			t.Errorf("paused again: %d pending, %d new Ingest calls; want 2 and none", n, e.inbox.callCount()-calls)
+		}
+		paused.Store(false)
+		settle(t, d)
+		if got := appliedCounts(t, d); got["m.before"] != 1 || got["m.paused.1"] != 1 || got["m.paused.2"] != 1 {
+			t.Errorf("applied %v, want each message once", got)
+		}
 	})
 }
 
-// A failing inbox rolls the whole processing transaction back: nothing it
-// wrote stays, the delivery stays pending, and the retry applies it.
+// A processing transaction that fails — the inbox returns an error, the
+// database does, or something panics — rolls back whole: nothing it wrote
+// stays, the delivery stays pending, and the retry (after a backoff,
+// reading the database) applies it once.
 func TestProcessFailureRetries(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		inbox error        // the inbox fails with it
+		hook  func() error // the transaction runs it first
+	}{
+		{"inbox error", errors.New("inbox down"), nil},
+		{"database error", nil, func() error { return errors.New("disk I/O error") }},
+		{"panic", nil, func() error { panic("driver bug") }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dbtest.Each(t, func(t *testing.T, d *db.DB) {
+				createIngested(t, d)
+				connect(t, d, "ws-1", "ch-1", pageID)
+				e := setup(t, d, nil)
+				var (
+					attempts atomic.Int32
+					failing  atomic.Bool
+				)
+				e.in.SetBeforeApply(func(bun.Tx) error {
+					fail := failing.Load() && c.hook != nil
+					attempts.Add(1) // after deciding: the test waits for this
+					if fail {
+						return c.hook()
+					}
+					return nil
+				})
+				e.process(t)
+				settle(t, d) // the start's catch-up found nothing
+				failing.Store(true)
+				e.inbox.setFail(c.inbox)
+				before, calls := attempts.Load(), e.inbox.callCount()
+				accept(t, e, asciiBody)
+				waitFor(t, "the first attempt to fail", func() bool {
+					if c.inbox != nil {
+						return e.inbox.callCount() > calls
+					}
+					return attempts.Load() > before
+				})
+				if n := ingested(t, d, asciiMID); n != 0 {
+					t.Errorf("a failed attempt left %d events", n)
+				}
+				if n := pending(t, d); n != 1 {
+					t.Errorf("%d pending deliveries after a failed attempt, want 1", n)
+				}
+				waitFor(t, "the failure to be observed", func() bool { return e.counts.get(webhook.OutcomeFailed) >= 1 })
+				failing.Store(false)
+				e.inbox.setFail(nil)
+				settle(t, d)
+				if n := ingested(t, d, asciiMID); n != 1 {
+					t.Errorf("after the retry: %d events, want 1", n)
+				}
+				if got := appliedCounts(t, d)[asciiMID]; got != 1 {
+					t.Errorf("applied %d times by committed transactions, want once", got)
+				}
+				if n := deliveries(t, d); n != 0 {
+					t.Errorf("%d deliveries left, want 0", n)
+				}
+				// And processing goes on afterwards.
+				accept(t, e, messageBody(pageID, "m.after"))
+				settle(t, d)
+				if n := ingested(t, d, "m.after"); n != 1 {
+					t.Errorf("after recovering: %d events, want 1", n)
+				}
+			})
+		})
+	}
+}
+
+// Applying the same deliveries again — a catch-up read and memory
+// overlapping, or another replica having got there first — changes
+// nothing: the claim gives each delivery to one transaction, a quarantine
+// happens once, and the inbox is not called for what is gone.
+func TestProcessIsIdempotent(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		createIngested(t, d)
 		connect(t, d, "ws-1", "ch-1", pageID)
-		e := setup(t, d, nil)
-		e.inbox.setFail(errors.New("inbox down"))
-		e.process(t)
-		accept(t, e, asciiBody)
-		waitFor(t, "the first attempt to fail", func() bool {
-			return count(t, d, `SELECT COUNT(*) FROM jobs WHERE kind = ? AND last_error <> '' AND state <> 'running'`, webhook.Kind) == 1
-		})
-		if n := ingested(t, d, asciiMID); n != 0 {
-			t.Errorf("a failed attempt left %d events", n)
+		e := setup(t, d, nil) // held: only the test processes
+		accept(t, e, messageBody(pageID, "m.idem"))
+		accept(t, e, "not json")
+		rows := storedRows(t, d)
+		if len(rows) != 2 {
+			t.Fatalf("%d deliveries stored, want 2", len(rows))
 		}
-		if n := count(t, d, `SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'`); n != 1 {
-			t.Errorf("%d pending deliveries after a failed attempt, want 1", n)
-		}
-		e.inbox.setFail(nil)
-		settle(t, d)
-		if n := ingested(t, d, asciiMID); n != 1 {
-			t.Errorf("after the retry: %d events, want 1", n)
-		}
-		if n := deliveries(t, d); n != 0 {
-			t.Errorf("%d deliveries left, want 0", n)
-		}
-	})
-}
-
-// A job whose deliveries are gone (applied by an earlier run whose
-// completion was lost in a crash) finishes without doing anything.
-func TestProcessIsIdempotent(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		e := setup(t, d, nil)
-		e.process(t)
-		if _, err := e.jobs.Enqueue(context.Background(), nil, webhook.Kind, map[string]any{"ids": []string{"0190c0de-0000-7000-8000-000000000000"}}); err != nil {
+		run, err := e.in.StoredChunk(rows[0].ID, rows[1].ID)
+		if err != nil {
 			t.Fatal(err)
 		}
-		settle(t, d)
-		if n := count(t, d, `SELECT COUNT(*) FROM jobs`); n != 0 {
-			t.Errorf("%d jobs left", n)
+		got, err := run()
+		if err != nil {
+			t.Fatal(err)
 		}
-		if e.inbox.callCount() != 0 {
-			t.Error("Ingest called for deliveries that do not exist")
+		if len(got) != 1 || got[0] != rows[0].ID {
+			t.Errorf("first run applied %v, want [%s]", got, rows[0].ID)
+		}
+		calls := e.inbox.callCount()
+		got, err = run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 0 {
+			t.Errorf("second run applied %v, want nothing", got)
+		}
+		if e.inbox.callCount() != calls {
+			t.Error("Ingest called for deliveries already applied")
+		}
+		if n := appliedCounts(t, d)["m.idem"]; n != 1 {
+			t.Errorf("m.idem applied %d times, want once", n)
+		}
+		if n := e.counts.get(webhook.OutcomeQuarantined); n != 1 {
+			t.Errorf("quarantined observed %d times, want once", n)
+		}
+		if rows := storedRows(t, d); len(rows) != 1 || rows[0].State != "quarantined" {
+			t.Errorf("left %+v, want the bad delivery quarantined", rows)
 		}
 	})
 }

@@ -3,7 +3,6 @@ package webhook
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -18,23 +17,44 @@ const source = "meta"
 // below both engines' limits).
 const maxChunk = 256
 
-// deliveryStore runs the intake's hot statements prepared (db.Statements), since
-// bun would format every value into a new SQL text and on SQLite parsing
-// that costs more than running it: the multi-row INSERT of deliveries, one
-// statement per power-of-two row count (a batch of n rows takes at most
-// log2(n)+1 statements), and processing's load and delete of pending
-// deliveries, one per padded list length (db.InLists).
+// lockClass is the first half of the PostgreSQL advisory lock that makes
+// replicas apply deliveries one transaction at a time ("prly" in ASCII);
+// the second half is the deliveries table's OID, so that two deployments
+// (or two test schemas) sharing a server do not wait for each other.
+const lockClass = 0x70726c79
+
+// deliveryStore runs the intake's hot statements prepared (db.Statements),
+// since bun would format every value into a new SQL text and on SQLite
+// parsing that costs more than running it: the multi-row INSERT of
+// deliveries, one statement per power-of-two row count (a batch of n rows
+// takes at most log2(n)+1 statements); processing's claim (a DELETE … RETURNING
+// per padded list length, db.InLists), quarantine and advisory lock; and
+// the catch-up reads of pending deliveries, on the reader pool.
 //
 // Start prepares them, outside any transaction (on SQLite the one writer
 // connection may otherwise be held by the very transaction that wants
 // them).
 type deliveryStore struct {
 	st      *db.Statements
+	dialect db.Dialect
 	maxRows int // the largest INSERT prepared
 }
 
+// Statements of processing. The claim and the quarantine only touch rows
+// still pending, so whoever else got to a delivery first (another
+// replica, a catch-up read) wins and this transaction skips it. Both
+// engines support DELETE … RETURNING (SQLite since 3.35).
+const (
+	sqlQuarantine = `UPDATE webhook_deliveries SET state = 'quarantined', error = ? WHERE id = ? AND state = 'pending'`
+	// sqlPending and sqlPendingBefore read the oldest pending deliveries;
+	// the index webhook_deliveries_state (state, id) serves both.
+	sqlPending       = `SELECT id, body FROM webhook_deliveries WHERE state = 'pending' ORDER BY id LIMIT ?`
+	sqlPendingBefore = `SELECT id, body FROM webhook_deliveries WHERE state = 'pending' AND id < ? ORDER BY id LIMIT ?`
+	sqlLock          = `SELECT pg_advisory_xact_lock(?, CAST(CAST(CAST('webhook_deliveries' AS regclass) AS oid) AS integer))`
+)
+
 // prepare prepares the INSERTs for every power of two up to the chunk size
-// batchMax needs, and the loads and deletes.
+// batchMax needs, and processing's statements.
 func (s *deliveryStore) prepare(ctx context.Context, batchMax int) error {
 	var writes []string
 	s.maxRows = 1
@@ -43,9 +63,13 @@ func (s *deliveryStore) prepare(ctx context.Context, batchMax int) error {
 		s.maxRows = n
 	}
 	for _, n := range db.ListSizes() {
-		writes = append(writes, loadSQL(n), deleteSQL(n))
+		writes = append(writes, claimSQL(n))
 	}
-	return s.st.Prepare(ctx, writes, nil)
+	writes = append(writes, sqlQuarantine)
+	if s.dialect == db.Postgres {
+		writes = append(writes, sqlLock)
+	}
+	return s.st.Prepare(ctx, writes, []string{sqlPending, sqlPendingBefore})
 }
 
 // insert stores batch through tx.
@@ -68,51 +92,91 @@ func (s *deliveryStore) insert(ctx context.Context, tx bun.Tx, batch []*delivery
 	return nil
 }
 
-// load reads the listed deliveries that are still pending, in ID (arrival)
-// order.
-func (s *deliveryStore) load(ctx context.Context, tx bun.Tx, ids []string) ([]storedDelivery, error) {
-	ids = slices.Clone(ids)
-	slices.Sort(ids)
-	var out []storedDelivery
+// pending reads at most limit pending deliveries, oldest first, from the
+// reader pool: outside the processing transaction, so the writer is not
+// held while they are read and opened. With before set, only those whose
+// ID sorts before it (received earlier). What it returns may be gone by
+// the time it is applied; the claim sorts that out.
+func (s *deliveryStore) pending(ctx context.Context, idb bun.IDB, before string, limit int) ([]item, error) {
+	q, args := sqlPending, []any{limit}
+	if before != "" {
+		q, args = sqlPendingBefore, []any{before, limit}
+	}
+	rows, err := s.st.Query(ctx, idb, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read pending deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []item
+	for rows.Next() {
+		var it item
+		if err := rows.Scan(&it.id, &it.sealed); err != nil {
+			return nil, fmt.Errorf("read pending deliveries: %w", err)
+		}
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read pending deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// lock takes, on PostgreSQL, the transaction-scoped advisory lock that
+// serialises processing transactions across replicas. SQLite has one
+// writer already.
+func (s *deliveryStore) lock(ctx context.Context, tx bun.Tx) error {
+	if s.dialect != db.Postgres {
+		return nil
+	}
+	if _, err := s.st.Exec(ctx, tx, sqlLock, lockClass); err != nil {
+		return fmt.Errorf("take the processing lock: %w", err)
+	}
+	return nil
+}
+
+// quarantine sets a pending delivery aside with the reason; it stays for
+// an operator (and retention) and is never retried. It reports false when
+// the delivery was no longer pending (handled elsewhere).
+func (s *deliveryStore) quarantine(ctx context.Context, tx bun.Tx, id, reason string) (bool, error) {
+	res, err := s.st.Exec(ctx, tx, sqlQuarantine, reason, id)
+	if err != nil {
+		return false, fmt.Errorf("quarantine delivery: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("quarantine delivery: %w", err)
+	}
+	return n == 1, nil
+}
+
+// claim deletes the listed deliveries that are still pending and returns
+// the IDs it deleted: exactly the ones this transaction may apply.
+func (s *deliveryStore) claim(ctx context.Context, tx bun.Tx, ids []string) (map[string]bool, error) {
+	won := make(map[string]bool, len(ids))
 	err := db.InLists(ids, func(list []any) error {
-		rows, err := s.st.Query(ctx, tx, loadSQL(len(list)), list...)
+		rows, err := s.st.Query(ctx, tx, claimSQL(len(list)), list...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var d storedDelivery
-			if err := rows.Scan(&d.ID, &d.Body); err != nil {
+			var id string
+			if err := rows.Scan(&id); err != nil {
 				return err
 			}
-			out = append(out, d)
+			won[id] = true
 		}
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("load deliveries: %w", err)
+		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	return out, nil
+	return won, nil
 }
 
-// remove deletes processed deliveries that are still pending.
-func (s *deliveryStore) remove(ctx context.Context, tx bun.Tx, ids []string) error {
-	err := db.InLists(ids, func(list []any) error {
-		_, err := s.st.Exec(ctx, tx, deleteSQL(len(list)), list...)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("delete processed deliveries: %w", err)
-	}
-	return nil
-}
-
-func loadSQL(n int) string {
-	return `SELECT id, body FROM webhook_deliveries WHERE id IN (` + db.Placeholders(n) + `) AND state = 'pending' ORDER BY id`
-}
-
-func deleteSQL(n int) string {
-	return `DELETE FROM webhook_deliveries WHERE id IN (` + db.Placeholders(n) + `) AND state = 'pending'`
+// claimSQL deletes up to n listed pending deliveries, returning their IDs.
+func claimSQL(n int) string {
+	return `DELETE FROM webhook_deliveries WHERE id IN (` + db.Placeholders(n) + `) AND state = 'pending' RETURNING id`
 }
 
 // insertSQL is an INSERT of n pending deliveries.

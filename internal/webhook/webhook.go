@@ -24,25 +24,30 @@ import (
 // Path is the callback URL path to configure in the Meta App Dashboard.
 const Path = "/webhooks/meta"
 
-// Kind is the job kind that applies stored deliveries.
+// Kind is the job kind that applied stored deliveries before processing
+// moved to memory (ADR 0004). Jobs of that kind left in the table by an
+// earlier version are still handled: each makes the processor catch up
+// from the database, which applies their deliveries, and succeeds.
 const Kind = "webhook.process"
 
 // SignatureHeader carries "sha256=<hex HMAC-SHA256 of the body>". The legacy
 // SHA-1 X-Hub-Signature is never accepted on its own (security.md G-3).
 const SignatureHeader = "X-Hub-Signature-256"
 
-// Outcomes reported to Options.Observe, one per POST (the first six) or per
-// stored delivery or account during processing (the last two). They are
-// metric label values: a fixed set, never anything from the request.
+// Outcomes reported to Options.Observe, one per POST (the first six), per
+// stored delivery or account during processing (the next two), or per
+// failed processing transaction (the last). They are metric label values:
+// a fixed set, never anything from the request.
 const (
-	OutcomeAccepted     = "accepted"      // stored; answered 200
-	OutcomeBadSignature = "bad_signature" // missing, malformed or wrong signature, or no secret configured; 403
-	OutcomeTooLarge     = "too_large"     // body over MaxBody; 413
-	OutcomeBadRequest   = "bad_request"   // the body could not be read (client went away mid-body); 400
-	OutcomeUnavailable  = "unavailable"   // not stored (database failing, overloaded, stopping); 503
-	OutcomeRateLimited  = "rate_limited"  // too many bad requests from the client's address; 429
-	OutcomeQuarantined  = "quarantined"   // an authentic delivery that cannot be processed was set aside
-	OutcomeUnknownPage  = "unknown_page"  // events for an account no workspace connected were dropped
+	OutcomeAccepted     = "accepted"       // stored; answered 200
+	OutcomeBadSignature = "bad_signature"  // missing, malformed or wrong signature, or no secret configured; 403
+	OutcomeTooLarge     = "too_large"      // body over MaxBody; 413
+	OutcomeBadRequest   = "bad_request"    // the body could not be read (client went away mid-body); 400
+	OutcomeUnavailable  = "unavailable"    // not stored (database failing, overloaded, stopping); 503
+	OutcomeRateLimited  = "rate_limited"   // too many bad requests from the client's address; 429
+	OutcomeQuarantined  = "quarantined"    // an authentic delivery that cannot be processed was set aside
+	OutcomeUnknownPage  = "unknown_page"   // events for an account no workspace connected were dropped
+	OutcomeFailed       = "process_failed" // a processing transaction rolled back; its deliveries stay pending and are retried
 )
 
 // Defaults for Options.
@@ -53,6 +58,14 @@ const (
 	DefaultQueueWait     = 2 * time.Second
 	DefaultCommitTimeout = 5 * time.Second // Meta expects an answer within 5 s
 	DefaultPauseRetry    = 5 * time.Second
+	DefaultApplyMax      = 8
+	// DefaultApplyMaxPostgres is ApplyMax's default on PostgreSQL, where
+	// the store transaction never waits for processing (they use
+	// different connections) and each commit waits for a WAL flush.
+	DefaultApplyMaxPostgres = 64
+	DefaultBacklogMax       = 8192
+	DefaultBacklogBytes     = 32 << 20
+	DefaultCatchUpEvery     = 5 * time.Second
 	// DefaultFailLimit bad requests per DefaultFailWindow from one address
 	// earn it 429s until the window ends. Meta never sends a bad signature,
 	// so it never comes near.
@@ -85,7 +98,8 @@ type Options struct {
 	VerifyToken string
 	// Master seals stored bodies (required).
 	Master *keyring.Master
-	// Jobs receives the processing jobs (required).
+	// Jobs is the queue on which Register handles the processing jobs an
+	// earlier version left (see Kind). Optional.
 	Jobs *job.Queue
 	// Channels routes events by account (required for processing).
 	Channels *channel.Store
@@ -113,18 +127,34 @@ type Options struct {
 	// Limiter counts bad requests per client address (default
 	// DefaultFailLimit per DefaultFailWindow).
 	Limiter *httpx.Limiter
+	// ApplyMax is the most deliveries one processing transaction applies
+	// (default DefaultApplyMax, DefaultApplyMaxPostgres on PostgreSQL).
+	// Small on SQLite, so the one writer connection is held briefly and
+	// acknowledgements stay fast while a backlog drains.
+	ApplyMax int
+	// BacklogMax and BacklogBytes bound the committed deliveries held in
+	// memory for processing (default DefaultBacklogMax and
+	// DefaultBacklogBytes of bodies). Past either, the backlog is dropped
+	// and processing reads the database instead, until it has caught up.
+	BacklogMax   int
+	BacklogBytes int
+	// CatchUpEvery is how often processing applies the deliveries pending
+	// for longer than that, which no process holds in memory any more (a
+	// replica that died left them; default DefaultCatchUpEvery).
+	CatchUpEvery time.Duration
 	// Paused, when it returns true, holds processing back: deliveries are
 	// still verified, stored and acknowledged (security.md P-3).
 	Paused func() bool
-	// PauseRetry is how often a paused processing job looks again (default
+	// PauseRetry is how often paused processing looks again (default
 	// DefaultPauseRetry).
 	PauseRetry time.Duration
 	// Observe is called with one Outcome… constant per event, for metrics.
 	Observe func(outcome string)
 }
 
-// Intake receives Meta webhooks. Create it with New, mount Routes, call
-// Register before the job queue starts, and Start before serving.
+// Intake receives Meta webhooks and processes them. Create it with New,
+// mount Routes, call Register (to process, not only store) before Start,
+// and Start before serving.
 type Intake struct {
 	d          *db.DB
 	opt        Options
@@ -139,17 +169,27 @@ type Intake struct {
 	stopped  bool
 	stopping chan struct{} // closed by Stop: drain the queue and exit
 	done     chan struct{} // closed when the writer has exited
+	// proc applies what the writer stored; nil until Register. It stops
+	// once the writer has exited.
+	proc *processor
+	// first lets store transactions go before processing ones (SQLite
+	// only; nil otherwise).
+	first *precedence
 
 	// beforeCommit, set by tests only, runs at the end of each store
+	// transaction with the number of deliveries it stores; an error rolls
+	// it back.
+	beforeCommit atomic.Pointer[func(n int) error]
+	// beforeApply, set by tests only, runs at the start of each processing
 	// transaction; an error rolls it back.
-	beforeCommit atomic.Pointer[func() error]
+	beforeApply atomic.Pointer[func(bun.Tx) error]
 }
 
-// New returns an intake on d. It panics without Master or Jobs, which are
-// programming errors like a nil handler.
+// New returns an intake on d. It panics without Master, a programming
+// error like a nil handler.
 func New(d *db.DB, opt Options) *Intake {
-	if d == nil || opt.Master == nil || opt.Jobs == nil {
-		panic("webhook: New needs a database, Options.Master and Options.Jobs")
+	if d == nil || opt.Master == nil {
+		panic("webhook: New needs a database and Options.Master")
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -178,15 +218,33 @@ func New(d *db.DB, opt Options) *Intake {
 	if opt.PauseRetry <= 0 {
 		opt.PauseRetry = DefaultPauseRetry
 	}
+	if opt.ApplyMax <= 0 {
+		opt.ApplyMax = DefaultApplyMax
+		if d.Dialect == db.Postgres {
+			opt.ApplyMax = DefaultApplyMaxPostgres
+		}
+	}
+	if opt.BacklogMax <= 0 {
+		opt.BacklogMax = DefaultBacklogMax
+	}
+	if opt.BacklogBytes <= 0 {
+		opt.BacklogBytes = DefaultBacklogBytes
+	}
+	if opt.CatchUpEvery <= 0 {
+		opt.CatchUpEvery = DefaultCatchUpEvery
+	}
 	if opt.Limiter == nil {
 		opt.Limiter = httpx.NewLimiter(DefaultFailLimit, DefaultFailWindow, opt.Now)
 	}
 	in := &Intake{
 		d: d, opt: opt, log: opt.Log.With("component", "webhook"), limiter: opt.Limiter,
-		deliveries: &deliveryStore{st: db.NewStatements(d, "webhook")},
+		deliveries: &deliveryStore{st: db.NewStatements(d, "webhook"), dialect: d.Dialect},
 		queue:      make(chan *delivery, opt.QueueSize),
 		stopping:   make(chan struct{}),
 		done:       make(chan struct{}),
+	}
+	if d.Dialect == db.SQLite {
+		in.first = newPrecedence()
 	}
 	for _, s := range opt.AppSecrets {
 		if s != "" {
@@ -206,27 +264,37 @@ func (in *Intake) Routes() []access.Route {
 	}
 }
 
-// Register installs the processing job kind on Options.Jobs; call it before
-// the queue starts. It panics without Options.Channels or Options.Inbox.
-//
-// A processing job is retried without limit (with backoff up to a minute):
-// a pause must be able to last as long as the operator needs, and giving up
-// on a batch would strand its deliveries while later ones went ahead. A job
-// that keeps failing shows in the queue's stats and its last error.
+// Register turns processing on: Start will then start the processor as
+// well as the writer. It also handles, on Options.Jobs when set, the
+// processing jobs an earlier version left in the queue (Kind): each makes
+// the processor catch up from the database and succeeds. Call it before
+// Start and before the job queue starts. It panics without
+// Options.Channels or Options.Inbox.
 func (in *Intake) Register() {
 	if in.opt.Channels == nil || in.opt.Inbox == nil {
 		panic("webhook: Register needs Options.Channels and Options.Inbox")
 	}
-	in.opt.Jobs.Register(Kind, in.process,
-		job.MaxAttempts(processAttempts), job.Backoff(time.Second, time.Minute), job.Timeout(2*time.Minute))
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.started || in.stopped {
+		panic("webhook: Register after Start")
+	}
+	if in.proc != nil {
+		return
+	}
+	in.proc = newProcessor(in, in.done)
+	if in.opt.Jobs != nil {
+		in.opt.Jobs.Register(Kind, func(context.Context, *job.Job) error {
+			in.proc.catchUp()
+			return nil
+		})
+	}
 }
 
-// processAttempts is "never give up" in practice: at the backoff's one
-// minute ceiling it is more than a thousand years.
-const processAttempts = 1 << 30
-
-// Start prepares the store statements and starts the group-commit writer.
-// Until it is called, and after Stop, POSTs are answered 503.
+// Start prepares the store statements and starts the group-commit writer
+// and, after Register, the processor, which first applies whatever an
+// earlier process left pending. Until Start is called, and after Stop,
+// POSTs are answered 503.
 func (in *Intake) Start(ctx context.Context) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -241,12 +309,17 @@ func (in *Intake) Start(ctx context.Context) error {
 	}
 	in.started = true
 	go in.write()
+	if in.proc != nil {
+		go in.proc.run()
+	}
 	return nil
 }
 
 // Stop refuses new deliveries, lets the writer store (and answer) those
-// already queued, and waits for it until ctx ends. It returns ctx's error if
-// the writer was still busy then; the writer finishes its work regardless.
+// already queued, then lets the processor finish the transaction it is in
+// (what it has not applied stays pending for the next start), and waits
+// for both until ctx ends. It returns ctx's error if they were still busy
+// then; they finish their work regardless.
 func (in *Intake) Stop(ctx context.Context) error {
 	in.mu.Lock()
 	if !in.started || in.stopped {
@@ -259,8 +332,14 @@ func (in *Intake) Stop(ctx context.Context) error {
 	in.stopped = true
 	in.mu.Unlock()
 	close(in.stopping)
+	// The processor stops when the writer has exited (in.done), so it
+	// never misses a batch the writer stored while stopping.
+	done := in.done
+	if in.proc != nil {
+		done = in.proc.done
+	}
 	select {
-	case <-in.done:
+	case <-done:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("webhook: stop: %w", ctx.Err())

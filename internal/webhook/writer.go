@@ -7,13 +7,12 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-
-	"github.com/parleyhq/parley/internal/job"
 )
 
 // delivery is one verified request waiting for the writer.
 type delivery struct {
 	id     string
+	raw    []byte // the body in clear, handed to the processor once stored
 	sealed []byte
 	at     time.Time
 	// done receives the outcome of the transaction that stored the
@@ -22,19 +21,9 @@ type delivery struct {
 	done chan error
 }
 
-// processPayload is a processing job's payload: the deliveries one
-// transaction stored, in arrival order.
-type processPayload struct {
-	IDs []string `json:"ids"`
-}
-
-// orderKey is the processing jobs' ordering key: one, so that batches apply
-// in the order they were stored.
-const orderKey = "webhook"
-
-// batchBytes closes a batch early once its bodies add up to this much, so
-// that one processing job (which opens them all at once) stays small even
-// when Meta sends its largest payloads.
+// batchBytes closes a batch early once its sealed bodies add up to this
+// much, so that one store transaction stays small even when Meta sends its
+// largest payloads.
 const batchBytes = 8 << 20
 
 // write is the group-commit writer, the only goroutine that stores
@@ -112,15 +101,17 @@ func (b *batch) reset() {
 	b.ds, b.bytes = b.ds[:0], 0
 }
 
-// flush stores the batch in one transaction, answers its requests and
-// empties it. The transaction has its own deadline, not the requests'
-// contexts: a client that hung up still has its delivery stored.
+// flush stores the batch in one transaction, hands it to the processor,
+// answers its requests and empties it. The transaction has its own
+// deadline, not the requests' contexts: a client that hung up still has
+// its delivery stored.
 func (in *Intake) flush(b *batch) {
 	err := in.commit(b.ds)
-	if err == nil {
-		in.opt.Jobs.Notify()
-	} else {
+	switch {
+	case err != nil:
 		err = fmt.Errorf("webhook: store %d deliveries: %w", len(b.ds), err)
+	case in.proc != nil:
+		in.proc.offer(b.ds)
 	}
 	for _, d := range b.ds {
 		d.done <- err
@@ -140,24 +131,19 @@ func (in *Intake) commit(ds []*delivery) (err error) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), in.opt.CommitTimeout)
 	defer cancel()
-	return in.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error { return in.storeBatch(ctx, tx, ds) })
+	return in.first.store(func() error {
+		return in.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error { return in.storeBatch(ctx, tx, ds) })
+	})
 }
 
-// storeBatch inserts the deliveries and the one job that will process
-// them. Both or neither commit: a stored delivery always has its job.
+// storeBatch inserts the deliveries, pending: the table is processing's
+// durable queue, so nothing else needs writing.
 func (in *Intake) storeBatch(ctx context.Context, tx bun.Tx, batch []*delivery) error {
 	if err := in.deliveries.insert(ctx, tx, batch); err != nil {
 		return err
 	}
-	ids := make([]string, len(batch))
-	for i, d := range batch {
-		ids[i] = d.id
-	}
-	if _, err := in.opt.Jobs.Enqueue(ctx, tx, Kind, processPayload{IDs: ids}, job.Key(orderKey)); err != nil {
-		return err
-	}
 	if hook := in.beforeCommit.Load(); hook != nil {
-		return (*hook)()
+		return (*hook)(len(batch))
 	}
 	return nil
 }

@@ -27,15 +27,15 @@ func TestClientGoneStillStored(t *testing.T) {
 		r := httptest.NewRequestWithContext(ctx, http.MethodPost, webhook.Path, strings.NewReader(asciiBody))
 		r.Header.Set(webhook.SignatureHeader, asciiSig)
 		e.handler.ServeHTTP(httptest.NewRecorder(), r)
-		if n, j := deliveries(t, d), processJobs(t, d); n != 1 || j != 1 {
-			t.Errorf("%d deliveries and %d jobs, want 1 and 1", n, j)
+		if n := deliveries(t, d); n != 1 {
+			t.Errorf("%d deliveries, want 1", n)
 		}
 	})
 }
 
 // Security test M-4 and the group commit's all-or-nothing: when the
-// transaction fails, every request of the batch gets 503 and neither a
-// delivery nor a job is left behind; once it works again, so does intake.
+// transaction fails, every request of the batch gets 503 and no delivery
+// is left behind; once it works again, so does intake.
 func TestCommitFailure(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := setup(t, d, nil)
@@ -51,8 +51,8 @@ func TestCommitFailure(t *testing.T) {
 				t.Errorf("request %d: status %d, want 503", i, c)
 			}
 		}
-		if n, j := deliveries(t, d), processJobs(t, d); n != 0 || j != 0 {
-			t.Errorf("after failed commits: %d deliveries and %d jobs, want none", n, j)
+		if n := deliveries(t, d); n != 0 {
+			t.Errorf("after failed commits: %d deliveries, want none", n)
 		}
 		if got := e.counts.get(webhook.OutcomeUnavailable); got != len(codes) {
 			t.Errorf("unavailable observed %d times, want %d", got, len(codes))
@@ -67,8 +67,8 @@ func TestCommitFailure(t *testing.T) {
 		if w := e.post(asciiBody, "", asciiSig); w.Code != http.StatusOK {
 			t.Fatalf("after recovery: status %d", w.Code)
 		}
-		if n, j := deliveries(t, d), processJobs(t, d); n != 1 || j != 1 {
-			t.Errorf("after recovery: %d deliveries and %d jobs, want 1 and 1", n, j)
+		if n := deliveries(t, d); n != 1 {
+			t.Errorf("after recovery: %d deliveries, want 1", n)
 		}
 	})
 }
@@ -172,13 +172,20 @@ func TestStartStop(t *testing.T) {
 }
 
 // A batch closes once its bodies reach 8 MiB, whatever BatchMax allows, so
-// a processing job never has to open an unbounded amount at once.
+// one store transaction (and what it hands the processor) stays bounded.
 func TestBatchBytes(t *testing.T) {
 	d := dbtest.SQLite(t)
 	e := setup(t, d, nil)
 	inCommit, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	e.in.SetBeforeCommit(func() error {
+	var (
+		once  sync.Once
+		mu    sync.Mutex
+		sizes []int
+	)
+	e.in.SetBeforeCommitBatch(func(n int) error {
+		mu.Lock()
+		sizes = append(sizes, n)
+		mu.Unlock()
 		once.Do(func() {
 			close(inCommit)
 			<-release
@@ -199,10 +206,8 @@ func TestBatchBytes(t *testing.T) {
 			t.Fatalf("status %d", c)
 		}
 	}
-	var sizes []int
-	for _, ids := range jobIDs(t, d) {
-		sizes = append(sizes, len(ids))
-	}
+	mu.Lock()
+	defer mu.Unlock()
 	if want := []int{1, 3, 1}; !slices.Equal(sizes, want) {
 		t.Errorf("batch sizes %v, want %v (3 MiB bodies: the third reaches 8 MiB)", sizes, want)
 	}
