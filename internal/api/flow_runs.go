@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -56,8 +55,8 @@ func (a *API) simulateFlow(w http.ResponseWriter, r *http.Request) error {
 		}
 		// A document that went through the API has its secret header
 		// values blanked; the stored ones fill them where the node still
-		// calls the same place.
-		doc = withStoredSecrets(d, draft)
+		// calls the same place, as when a draft is saved.
+		doc = flow.KeepSecrets(d, draft)
 	}
 	res, err := a.FlowRuns.Simulate(r.Context(), ws, f.ID, doc, run.SimRequest{Contact: in.Contact, Inputs: in.Inputs})
 	if errors.Is(err, run.ErrSimInput) {
@@ -110,54 +109,4 @@ func (a *API) flowStats(w http.ResponseWriter, r *http.Request) error {
 		return httpx.Internal(err)
 	}
 	return httpx.WriteJSON(w, http.StatusOK, out)
-}
-
-// withStoredSecrets fills the blank secret header values of doc from the
-// stored draft, for a header of the same node and name in a node that
-// still calls the same origin: the rule the flow store applies when a
-// draft is saved, so that nobody can have a stored secret sent to a
-// server of their choosing. doc is not changed.
-func withStoredSecrets(doc, draft flow.Document) flow.Document {
-	type key struct{ node, header string }
-	type secret struct{ origin, value string }
-	stored := map[key]secret{}
-	for _, n := range draft.Nodes {
-		if h, ok := n.Body.(*flow.HTTPNode); ok && h != nil {
-			for _, hd := range h.Headers {
-				if hd.Secret && hd.Value != "" {
-					stored[key{n.ID, strings.ToLower(hd.Name)}] = secret{origin(h.URL), hd.Value}
-				}
-			}
-		}
-	}
-	if len(stored) == 0 {
-		return doc
-	}
-	out := doc
-	out.Nodes = append([]flow.Node(nil), doc.Nodes...)
-	for i, n := range out.Nodes {
-		h, ok := n.Body.(*flow.HTTPNode)
-		if !ok || h == nil {
-			continue
-		}
-		c := *h
-		c.Headers = append([]flow.Header(nil), h.Headers...)
-		for j, hd := range c.Headers {
-			s, found := stored[key{n.ID, strings.ToLower(hd.Name)}]
-			if hd.Secret && hd.Value == "" && found && s.origin != "" && s.origin == origin(h.URL) {
-				c.Headers[j].Value = s.value
-			}
-		}
-		out.Nodes[i].Body = &c
-	}
-	return out
-}
-
-// origin is scheme://host[:port] of an address, lower-cased, or "".
-func origin(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return ""
-	}
-	return strings.ToLower(u.Scheme + "://" + u.Host)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/flow/run"
 	"github.com/parleyhq/parley/internal/metasim"
 	"github.com/parleyhq/parley/internal/testutil/apptest"
 	"github.com/parleyhq/parley/internal/testutil/dbtest"
@@ -84,7 +85,9 @@ func TestFlowAnswersMessengerUser(t *testing.T) {
 
 		say("what is the price?")
 		hi := wait(1)
-		if !strings.HasPrefix(hi.Text, "Hi ") || len(hi.QuickReplies) != 2 || hi.QuickReplies[0].Title != "Prices" {
+		// The first reply already knows the new contact's name (the flow
+		// waited for the profile fetched after the message was stored).
+		if hi.Text != "Hi Sok! Prices or a quote?" || len(hi.QuickReplies) != 2 || hi.QuickReplies[0].Title != "Prices" {
 			t.Fatalf("first reply %+v", hi)
 		}
 		say("Prices", metasim.QuickReply(hi.QuickReplies[0].Payload))
@@ -187,4 +190,130 @@ func TestSimulateThroughTheAPI(t *testing.T) {
 	}
 	owner.Do("GET", base+"/"+created.Flow.ID+"/stats?version=x", nil).Must(t, 400)
 	owner.Do("GET", base+"/"+created.Flow.ID+"/stats?version=1", nil).Must(t, 404)
+}
+
+// Issue 4 follow-up: the first reply to a new contact greets them by name,
+// end to end on both databases. The flow waits for the profile the inbox
+// fetches after storing the first message and answers once it is stored;
+// when the fetch fails (transiently: it will be retried), the flow answers
+// with the fallback once its short timeout passes; the profile that
+// arrives later greets nobody twice.
+func TestFlowGreetsNewContactByName(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a := apptest.New(t, d, apptest.Started())
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		owner := a.SignUp(t, "greeter")
+		ws := owner.CreateWorkspace(t, "Greetings")
+		ch, err := a.Sim.ConnectTestPage(ctx, audit.Actor{UserID: owner.ID}, ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := "/api/v1/workspaces/" + ws + "/flows"
+		var greet, prices struct{ Flow struct{ ID string } }
+		owner.Do("POST", base, `{"format":1,"name":"Greet","triggers":[{"id":"kw","type":"keyword","mode":"whole_word","keywords":["hello"]}],
+			"start":"hi","nodes":[{"id":"hi","type":"message","text":"Hello {{contact.first_name|there}}!"}]}`).Must(t, 201).JSON(t, &greet)
+		owner.Do("POST", base+"/"+greet.Flow.ID+"/publish", nil).Must(t, 200)
+		owner.Do("POST", base, `{"format":1,"name":"Prices","triggers":[{"id":"kw","type":"keyword","mode":"contains","keywords":["price"]}],
+			"start":"p","nodes":[{"id":"p","type":"message","text":"From $10."}]}`).Must(t, 201).JSON(t, &prices)
+		owner.Do("POST", base+"/"+prices.Flow.ID+"/publish", nil).Must(t, 200)
+
+		sim := a.Sim.Sim()
+		page := ch.ExternalID
+		say := func(psid, text string) {
+			t.Helper()
+			if _, status, err := sim.SendText(ctx, page, psid, text); err != nil || status != 200 {
+				t.Fatalf("webhook: %d %v", status, err)
+			}
+		}
+		// sent returns the text of the n-th message the page sent, and to
+		// whom.
+		sent := func(n int) (string, string) {
+			t.Helper()
+			all, err := sim.WaitSent(ctx, page, n)
+			if err != nil {
+				t.Fatalf("waiting for message %d: %v (sent: %d)", n, err, len(all))
+			}
+			var m sentMessage
+			if err := json.Unmarshal(all[n-1].Message, &m); err != nil {
+				t.Fatal(err)
+			}
+			return m.Text, all[n-1].PSID
+		}
+		// until polls cond (the app works in the background) until it
+		// holds, or fails the test when ctx ends.
+		until := func(what string, cond func() bool) {
+			t.Helper()
+			for !cond() {
+				select {
+				case <-ctx.Done():
+					t.Fatalf("never: %s", what)
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}
+		status := func(psid string) string {
+			var s string
+			if err := a.DB.R.NewRaw(`SELECT s.status FROM flow_sessions s JOIN contacts ct ON ct.id = s.contact_id
+				WHERE ct.channel_id = ? AND ct.external_id = ?`, ch.ID, psid).Scan(ctx, &s); err != nil {
+				return ""
+			}
+			return s
+		}
+
+		// The very first message is answered by name.
+		sok := sim.AddPerson(page, metasim.Person{FirstName: "Sok", LastName: "Dara", Locale: "km_KH"})
+		say(sok, "hello")
+		if text, to := sent(1); text != "Hello Sok!" || to != sok {
+			t.Fatalf("first reply %q to %s, want “Hello Sok!” to %s", text, to, sok)
+		}
+
+		// The profile fetch fails (and will be retried later): nothing is
+		// said until the wait is over, then the fallback greets.
+		kanha := sim.AddPerson(page, metasim.Person{FirstName: "Kanha", Locale: "km_KH"})
+		sim.InjectError(metasim.ErrorRule{Path: "/" + kanha, Code: 2})
+		say(kanha, "hello")
+		until("the profile fetch fails", func() bool {
+			for _, c := range sim.Calls() {
+				if strings.HasSuffix(c.Path, "/"+kanha) && c.ErrorCode == 2 {
+					return true
+				}
+			}
+			return false
+		})
+		until("the flow waits for the profile", func() bool { return status(kanha) == "starting" })
+		if n := len(sim.Sent(page)); n != 1 {
+			t.Fatalf("%d messages sent before the wait was over", n)
+		}
+		a.Clock.Advance(run.DefaultProfileWait)
+		if text, to := sent(2); text != "Hello there!" || to != kanha {
+			t.Fatalf("after the timeout: %q to %s", text, to)
+		}
+
+		// The retried fetch succeeds later: the name is stored, and the
+		// greeting is not repeated.
+		sim.Reset()
+		a.Clock.Advance(time.Minute) // past the profile job's backoff
+		until("the retried fetch ends", func() bool {
+			var n int
+			err := a.DB.R.NewRaw(`SELECT COUNT(*) FROM jobs WHERE kind = 'contact.profile'`).Scan(ctx, &n)
+			return err == nil && n == 0
+		})
+		var known string
+		if err := a.DB.R.NewRaw(`SELECT profile_state FROM contacts WHERE channel_id = ? AND external_id = ?`, ch.ID, kanha).
+			Scan(ctx, &known); err != nil || known != "fetched" {
+			t.Fatalf("profile state %q %v", known, err)
+		}
+		say(kanha, "what is the price?")
+		if text, to := sent(3); text != "From $10." || to != kanha {
+			t.Fatalf("after the late profile: %q to %s (a second greeting?)", text, to)
+		}
+		var stats struct {
+			Nodes map[string]struct{ Entered int }
+		}
+		owner.Do("GET", base+"/"+greet.Flow.ID+"/stats", nil).Must(t, 200).JSON(t, &stats)
+		if n := len(sim.Sent(page)); n != 3 || stats.Nodes["hi"].Entered != 2 {
+			t.Errorf("%d messages sent, greeting entered %d times: want 3 and 2", n, stats.Nodes["hi"].Entered)
+		}
+	})
 }

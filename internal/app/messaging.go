@@ -72,6 +72,9 @@ func (a *App) messaging(ctx context.Context) error {
 		Profiles:  map[channel.Type]channel.ProfileFetcher{channel.Messenger: adapter},
 		Adapters:  map[channel.Type]func(channel.Content) ([]channel.Content, error){channel.Messenger: messenger.Adapt},
 		Responder: a.FlowRuns,
+		// A flow greeting a new contact by name waits for their profile;
+		// the runner hears when the fetch ends.
+		OnProfile: a.FlowRuns,
 		AppID:     cfg.Meta.AppID,
 		Jobs:      a.Jobs, Sends: a.Sends, Direct: true,
 	})

@@ -95,6 +95,12 @@ func utc(t *time.Time) time.Time {
 // destroyed (erased a moment ago) reads as nameless rather than failing a
 // whole listing.
 func (s *Store) open(ctx context.Context, r *row) (Contact, error) {
+	return s.openTx(ctx, nil, r)
+}
+
+// openTx is open reading the contact's key through idb (nil: the
+// keyring's own pools and cache).
+func (s *Store) openTx(ctx context.Context, idb bun.IDB, r *row) (Contact, error) {
 	c := r.contact()
 	fields := []struct {
 		column string
@@ -109,7 +115,7 @@ func (s *Store) open(ctx context.Context, r *row) (Contact, error) {
 		if f.sealed == nil {
 			continue
 		}
-		pt, err := s.kr.OpenContact(ctx, aad(r.WorkspaceID, r.ID, f.column), r.ID, f.sealed)
+		pt, err := s.kr.OpenContactTx(ctx, idb, aad(r.WorkspaceID, r.ID, f.column), r.ID, f.sealed)
 		if errors.Is(err, keyring.ErrKeyDestroyed) {
 			return r.contact(), nil
 		}
@@ -195,6 +201,22 @@ func (s *Store) Get(ctx context.Context, workspaceID, id string) (Contact, error
 		return Contact{}, fmt.Errorf("contact: get: %w", db.NoRows(err))
 	}
 	c, err := s.open(ctx, &r)
+	if err != nil {
+		return Contact{}, fmt.Errorf("contact: get: %w", err)
+	}
+	return c, nil
+}
+
+// GetTx is Get through idb: inside a transaction, the contact as that
+// transaction sees it, without taking a second connection from the pool
+// (on PostgreSQL, transactions that each wait for one more connection can
+// use the pool up and wait on each other).
+func (s *Store) GetTx(ctx context.Context, idb bun.IDB, workspaceID, id string) (Contact, error) {
+	var r row
+	if err := idb.NewRaw(`SELECT `+contactCols+` FROM contacts WHERE workspace_id = ? AND id = ?`, workspaceID, id).Scan(ctx, &r); err != nil {
+		return Contact{}, fmt.Errorf("contact: get: %w", db.NoRows(err))
+	}
+	c, err := s.openTx(ctx, idb, &r)
 	if err != nil {
 		return Contact{}, fmt.Errorf("contact: get: %w", err)
 	}

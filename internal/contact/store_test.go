@@ -158,6 +158,26 @@ func TestProfileIsSealedAndOpened(t *testing.T) {
 			}
 		}
 
+		// Through a transaction: the same contact, read on that
+		// transaction's own connection; another workspace's is not found.
+		other := e.workspace(t)
+		err = d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			inTx, err := e.store.GetTx(ctx, tx, ws, c.ID)
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(got, inTx); diff != "" {
+				t.Errorf("GetTx differs from Get (-Get +GetTx):\n%s", diff)
+			}
+			if _, err := e.store.GetTx(ctx, tx, other, c.ID); !errors.Is(err, db.ErrNotFound) {
+				t.Errorf("GetTx under another workspace: %v, want not found", err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+
 		// A failed refresh keeps what the last fetch found.
 		e.now = e.now.Add(31 * 24 * time.Hour)
 		if err := e.store.SetProfile(ctx, ws, c.ID, channel.Profile{}, contact.ProfileUnavailable); err != nil {

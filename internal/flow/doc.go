@@ -8,7 +8,9 @@
 //     refused with an error naming the node and field (ParseError).
 //   - Document.MarshalJSON writes the same flat shape back, so
 //     Parse → MarshalJSON → Parse gives an equal Document; Export writes the
-//     indented, secret-free form for "bots as code".
+//     indented, secret-free form for "bots as code"; KeepSecrets puts the
+//     stored secret header values back into a document that came back
+//     without them (only where a node still calls the same origin).
 //   - Validate lists what stops a document from being published (Problem
 //     with a Severity): dangling edges, unreachable nodes, loops that never
 //     wait for the contact, unknown custom fields, teams or flows, bad

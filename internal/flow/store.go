@@ -294,7 +294,7 @@ func (s *Store) Problems(ctx context.Context, workspaceID, id string, doc Docume
 // SaveDraft replaces the draft of the workspace's flow with doc and
 // records flow.save_draft; the published version does not change. A
 // secret header that doc leaves empty keeps the value it had in the draft
-// when its node still calls the same host (see keepSecrets), so a draft
+// when its node still calls the same host (see KeepSecrets), so a draft
 // exported or shown redacted, edited and saved back keeps its secrets.
 //
 // It returns the flow and the saved draft's problems. Errors: a bad name
@@ -320,7 +320,7 @@ func (s *Store) SaveDraft(ctx context.Context, workspaceID, id string, by audit.
 		if err != nil {
 			return err
 		}
-		doc = keepSecrets(doc, prev)
+		doc = KeepSecrets(doc, prev)
 		plain, err := doc.MarshalJSON()
 		if err != nil {
 			return err
@@ -367,6 +367,29 @@ func (s *Store) List(ctx context.Context, workspaceID string, opt ListOptions) (
 			return nil, fmt.Errorf("flow: list: %w", err)
 		}
 		out = append(out, rows[i].flow(doc))
+	}
+	return out, nil
+}
+
+// Names returns the names of the workspace's flows among ids (archived
+// ones too), keyed by ID, in one query that opens nothing: for pages that
+// show which flow wrote a message. IDs of other workspaces, and unknown
+// ones, are absent.
+func (s *Store) Names(ctx context.Context, workspaceID string, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID   string `bun:"id"`
+		Name string `bun:"name"`
+	}
+	if err := s.d.R.NewRaw(`SELECT id, name FROM flows WHERE workspace_id = ? AND id IN (?)`, workspaceID, bun.In(ids)).
+		Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("flow: names: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Name
 	}
 	return out, nil
 }

@@ -3,8 +3,6 @@ package flow
 import (
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // The version cache keeps at most its bound, evicting the least recently
@@ -33,56 +31,6 @@ func TestVersionCache(t *testing.T) {
 	c.put(k("a", "f", 3), doc("again"))
 	if d, _ := c.get(k("a", "f", 3)); d.Name != "three" || c.len() != 2 {
 		t.Errorf("put of a cached version replaced it (%q) or grew the cache (%d)", d.Name, c.len())
-	}
-}
-
-func TestKeepSecrets(t *testing.T) {
-	node := func(id, url string, hs ...Header) Node {
-		return Node{ID: id, Body: &HTTPNode{Method: "GET", URL: url, Headers: hs}}
-	}
-	secret := func(name, value string) Header { return Header{Name: name, Value: value, Secret: true} }
-	prev := Document{Nodes: []Node{
-		node("a", "https://api.example.com/v1/{{contact.field.id}}", secret("Authorization", "Bearer old"), Header{Name: "X-Plain", Value: "p"}),
-		node("b", "https://other.example/x", secret("X-Key", "k")),
-		{ID: "m", Body: &MessageNode{Text: "hi"}},
-	}}
-	for _, tc := range []struct {
-		name string
-		doc  Document
-		want []string // the secret values of the first node, in order
-	}{
-		{"kept", Document{Nodes: []Node{node("a", "https://api.example.com/v2", secret("Authorization", ""))}}, []string{"Bearer old"}},
-		{"kept, name in another case", Document{Nodes: []Node{node("a", "https://API.example.com/", secret("authorization", ""))}}, []string{"Bearer old"}},
-		{"replaced", Document{Nodes: []Node{node("a", "https://api.example.com/", secret("Authorization", "Bearer new"))}}, []string{"Bearer new"}},
-		{"another host", Document{Nodes: []Node{node("a", "https://evil.example/", secret("Authorization", ""))}}, []string{""}},
-		{"another scheme", Document{Nodes: []Node{node("a", "http://api.example.com/", secret("Authorization", ""))}}, []string{""}},
-		{"another port", Document{Nodes: []Node{node("a", "https://api.example.com:8443/", secret("Authorization", ""))}}, []string{""}},
-		{"another node", Document{Nodes: []Node{node("c", "https://api.example.com/", secret("Authorization", ""))}}, []string{""}},
-		{"another header", Document{Nodes: []Node{node("a", "https://api.example.com/", secret("X-Other", ""))}}, []string{""}},
-		{"not secret any more", Document{Nodes: []Node{node("a", "https://api.example.com/", Header{Name: "Authorization"})}}, []string{""}},
-		{"a plain header never becomes a secret", Document{Nodes: []Node{node("a", "https://api.example.com/", secret("X-Plain", ""))}}, []string{""}},
-		{"unparsable URL", Document{Nodes: []Node{node("a", "://", secret("Authorization", ""))}}, []string{""}},
-		{"node b's secret stays in b", Document{Nodes: []Node{node("a", "https://other.example/", secret("X-Key", ""))}}, []string{""}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			before := tc.doc.Nodes[0].Body.(*HTTPNode).Headers[0].Value
-			got := keepSecrets(tc.doc, prev)
-			var vals []string
-			for _, h := range got.Nodes[0].Body.(*HTTPNode).Headers {
-				vals = append(vals, h.Value)
-			}
-			if diff := cmp.Diff(tc.want, vals); diff != "" {
-				t.Errorf("values (-want +got):\n%s", diff)
-			}
-			if after := tc.doc.Nodes[0].Body.(*HTTPNode).Headers[0].Value; after != before {
-				t.Error("keepSecrets changed its argument")
-			}
-		})
-	}
-	// A document without secrets to fill is returned as it is.
-	plain := Document{Nodes: []Node{{ID: "m", Body: &MessageNode{Text: "hi"}}}}
-	if got := keepSecrets(plain, prev); &got.Nodes[0] != &plain.Nodes[0] {
-		t.Error("a document with nothing to fill was copied")
 	}
 }
 

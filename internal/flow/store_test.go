@@ -677,3 +677,29 @@ func count(t *testing.T, d *db.DB, table string) int {
 	}
 	return n
 }
+
+// Names gives the names of the flows asked for, archived ones too, in
+// their own workspace only.
+func TestNames(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		a, b := e.workspace(t), e.workspace(t)
+		ctx := context.Background()
+		one := e.create(t, a, `{"format":1,"name":"Welcome","start":"x","nodes":[{"id":"x","type":"end"}]}`)
+		two := e.create(t, a, `{"format":1,"name":"Old offers","start":"x","nodes":[{"id":"x","type":"end"}]}`)
+		other := e.create(t, b, `{"format":1,"name":"B's","start":"x","nodes":[{"id":"x","type":"end"}]}`)
+		if _, err := e.store.Archive(ctx, a, two.ID, editor); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.store.Names(ctx, a, []string{one.ID, two.ID, other.ID, "no-such-flow"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string]string{one.ID: "Welcome", two.ID: "Old offers"}, got); diff != "" {
+			t.Errorf("names (-want +got):\n%s", diff)
+		}
+		if got, err := e.store.Names(ctx, a, nil); err != nil || len(got) != 0 {
+			t.Errorf("no IDs: %v %v", got, err)
+		}
+	})
+}

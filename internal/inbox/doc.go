@@ -52,6 +52,13 @@
 // author; and nothing at all, ErrNotAutomated, once a person owns the
 // conversation.
 //
+// A new person's profile (names) is fetched by a "contact.profile" job
+// queued in the transaction that stored their first message, so a
+// Responder cannot know the name yet: Incoming.ProfilePending says so, and
+// Options.OnProfile (a ProfileListener) hears when the fetch has ended and
+// its outcome is stored, so that a responder that chose to wait for the
+// name (the flow runner) can answer then.
+//
 // # Sealing (promises P-15, P-30, P-33)
 //
 // Message bodies are the JSON of channel.Content sealed under the

@@ -47,6 +47,10 @@ type Options struct {
 	// Responder answers inbound messages of bot- and AI-owned
 	// conversations (nil: nobody answers automatically).
 	Responder Responder
+	// OnProfile hears when a contact's profile fetch has ended, so that
+	// automation waiting for the contact's name can go on (nil: nobody
+	// listens). See ProfileListener.
+	OnProfile ProfileListener
 	// AppID is Parley's Meta app ID: echoes carrying it are Parley's own
 	// sends. An echo whose metadata names one of Parley's messages is
 	// Parley's too, whatever its app ID.
@@ -192,6 +196,22 @@ type Incoming struct {
 	Event channel.Inbound
 	// NewContact is true when this event created the contact.
 	NewContact bool
+	// ProfilePending is true when the contact's profile has never been
+	// fetched and a fetch is queued (by this event or an earlier one):
+	// their names are not known yet, but will be shortly. Options.OnProfile
+	// hears when the fetch ends. A responder that greets by name may wait
+	// for it rather than answer with a fallback.
+	ProfilePending bool
+}
+
+// ProfileListener hears that the profile fetch of a contact has ended,
+// fetched or unavailable, once it is stored (after the transaction that
+// stored it has committed, so a listener reading the contact sees it).
+// Transient failures that will be retried are not reported: a listener
+// that waits must have a timeout of its own. The listener's error is
+// logged and changes nothing of the fetch.
+type ProfileListener interface {
+	ProfileSettled(ctx context.Context, workspaceID, channelID, contactID string) error
 }
 
 // AutoReply is the simplest Responder: it answers every message and

@@ -130,7 +130,8 @@ func (s *Service) fromPerson(ctx context.Context, tx bun.Tx, ch channel.Channel,
 	if err != nil {
 		return err
 	}
-	if err := s.maybeFetchProfile(ctx, tx, ch, ct, newContact, now, eff); err != nil {
+	fetching, err := s.maybeFetchProfile(ctx, tx, ch, ct, newContact, now, eff)
+	if err != nil {
 		return err
 	}
 	if ev.Standby || s.opt.Responder == nil || !conv.Owner.automated() {
@@ -138,6 +139,7 @@ func (s *Service) fromPerson(ctx context.Context, tx bun.Tx, ch channel.Channel,
 	}
 	r, err := s.opt.Responder.Respond(ctx, tx, Incoming{
 		Channel: ch, Contact: ct, Conversation: conv, Message: m, Event: *ev, NewContact: newContact,
+		ProfilePending: fetching && ct.ProfileState == contact.ProfilePending,
 	})
 	if err != nil {
 		return fmt.Errorf("respond: %w", err)
@@ -150,17 +152,18 @@ func (s *Service) fromPerson(ctx context.Context, tx bun.Tx, ch channel.Channel,
 }
 
 // maybeFetchProfile enqueues a profile fetch for a new contact, or one
-// whose profile is due (contact.ProfileDue). The unique key keeps it to
-// one unfinished job per contact however many messages arrive meanwhile.
-func (s *Service) maybeFetchProfile(ctx context.Context, tx bun.Tx, ch channel.Channel, ct contact.Contact, isNew bool, now time.Time, eff *Effects) error {
+// whose profile is due (contact.ProfileDue), and reports whether a fetch
+// is queued. The unique key keeps it to one unfinished job per contact
+// however many messages arrive meanwhile.
+func (s *Service) maybeFetchProfile(ctx context.Context, tx bun.Tx, ch channel.Channel, ct contact.Contact, isNew bool, now time.Time, eff *Effects) (bool, error) {
 	if s.opt.Jobs == nil || s.opt.Profiles[ch.Type] == nil || (!isNew && !ct.ProfileDue(now)) {
-		return nil
+		return false, nil
 	}
 	if _, err := s.opt.Jobs.Enqueue(ctx, tx, KindProfile, idJob{WS: ct.WorkspaceID, ID: ct.ID}, job.Unique(KindProfile+":"+ct.ID)); err != nil {
-		return err
+		return false, err
 	}
 	eff.Jobs++
-	return nil
+	return true, nil
 }
 
 // idJob is the payload of both job kinds: IDs only, never content.

@@ -24,7 +24,8 @@ func (s *Service) handleProfile(ctx context.Context, j *job.Job) error {
 // (promise P-14). Failures are tolerated: a transient one is retried with
 // the job's backoff; a lasting one, or the last attempt, marks the profile
 // unavailable, which contact.ProfileDue retries a day later, on the
-// person's next message.
+// person's next message. Either outcome, once stored, is told to
+// Options.OnProfile.
 func (s *Service) fetchProfile(ctx context.Context, p idJob, last bool) error {
 	ct, err := s.opt.Contacts.Get(ctx, p.WS, p.ID)
 	if errors.Is(err, db.ErrNotFound) {
@@ -47,12 +48,20 @@ func (s *Service) fetchProfile(ctx context.Context, p idJob, last bool) error {
 	if fetcher == nil {
 		return nil
 	}
-	unavailable := func() error {
-		if err := s.opt.Contacts.SetProfile(ctx, p.WS, p.ID, channel.Profile{}, contact.ProfileUnavailable); err != nil && !errors.Is(err, db.ErrNotFound) {
+	// store records the outcome and tells the listener; a contact erased
+	// meanwhile has nobody waiting for it.
+	store := func(prof channel.Profile, state contact.ProfileState) error {
+		err := s.opt.Contacts.SetProfile(ctx, p.WS, p.ID, prof, state)
+		if errors.Is(err, db.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
 			return fmt.Errorf("inbox: fetch profile: %w", err)
 		}
+		s.profileSettled(ctx, p.WS, ch.ID, p.ID)
 		return nil
 	}
+	unavailable := func() error { return store(channel.Profile{}, contact.ProfileUnavailable) }
 	token, err := s.opt.Channels.Token(ctx, ch)
 	if errors.Is(err, channel.ErrNoToken) {
 		return unavailable()
@@ -62,10 +71,7 @@ func (s *Service) fetchProfile(ctx context.Context, p idJob, last bool) error {
 	}
 	prof, err := fetcher.Profile(ctx, ch, token, ct.ExternalID)
 	if err == nil {
-		if err := s.opt.Contacts.SetProfile(ctx, p.WS, p.ID, prof, contact.ProfileFetched); err != nil && !errors.Is(err, db.ErrNotFound) {
-			return fmt.Errorf("inbox: fetch profile: %w", err)
-		}
-		return nil
+		return store(prof, contact.ProfileFetched)
 	}
 	var se *channel.SendError
 	if !errors.As(err, &se) {
@@ -91,5 +97,18 @@ func (s *Service) fetchProfile(ctx context.Context, p idJob, last bool) error {
 		// No profile for this person (2018218), no permission: asking again
 		// now will not help.
 		return unavailable()
+	}
+}
+
+// profileSettled tells Options.OnProfile that a contact's profile fetch
+// has ended. The profile is stored whatever the listener says, so its
+// failure is only logged: whoever waits has a timeout of its own (the flow
+// runner's is a durable job).
+func (s *Service) profileSettled(ctx context.Context, ws, channelID, contactID string) {
+	if s.opt.OnProfile == nil {
+		return
+	}
+	if err := s.opt.OnProfile.ProfileSettled(ctx, ws, channelID, contactID); err != nil {
+		s.log.Warn("profile listener failed", "workspace", ws, "contact", contactID, "err", err)
 	}
 }

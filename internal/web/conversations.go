@@ -305,11 +305,17 @@ func (d *Dashboard) loadThread(r *http.Request, wsID string, c inbox.Conversatio
 		ms = ms[:threadLimit]
 	}
 	slices.Reverse(ms) // newest first → oldest first, as a thread reads
+	flows, err := d.flowNames(r, wsID, ms)
+	if err != nil {
+		return threadView{}, err
+	}
 	now := d.Now()
 	h := sha256.New()
 	for _, m := range ms {
-		t.Messages = append(t.Messages, messageRowOf(m, contactName, names, now))
-		fmt.Fprintf(h, "%s %s %d %t\n", m.ID, m.Status, m.UpdatedAt.UnixNano(), m.Deleted)
+		row := messageRowOf(m, contactName, names, flows, now)
+		t.Messages = append(t.Messages, row)
+		// Who is in the version too: a flow renamed shows its new name.
+		fmt.Fprintf(h, "%s %s %d %t %s\n", m.ID, m.Status, m.UpdatedAt.UnixNano(), m.Deleted, row.Who)
 	}
 	// The clock shown changes at midnight; so does the version.
 	fmt.Fprintf(h, "%s %t", now.Format(time.DateOnly), t.Earlier)
@@ -317,7 +323,24 @@ func (d *Dashboard) loadThread(r *http.Request, wsID string, c inbox.Conversatio
 	return t, nil
 }
 
-func messageRowOf(m inbox.Message, contactName string, names map[string]string, now time.Time) messageRow {
+// flowNames looks up, in one query, the names of the flows that wrote
+// messages among ms (a flow's replies carry its ID as their sender ID).
+func (d *Dashboard) flowNames(r *http.Request, wsID string, ms []inbox.Message) (map[string]string, error) {
+	var ids []string
+	for _, m := range ms {
+		if m.SenderType == inbox.SenderFlow && m.SenderID != "" && !slices.Contains(ids, m.SenderID) {
+			ids = append(ids, m.SenderID)
+		}
+	}
+	if len(ids) == 0 || d.Flows == nil {
+		return nil, nil
+	}
+	return d.Flows.Names(r.Context(), wsID, ids)
+}
+
+// messageRowOf is how the thread shows m. names are the workspace's
+// members' names and flows its flows' names, by ID.
+func messageRowOf(m inbox.Message, contactName string, names, flows map[string]string, now time.Time) messageRow {
 	row := messageRow{ID: m.ID, In: m.Direction == inbox.In, Body: describe(m.Content), Deleted: m.Deleted, When: clock(m.CreatedAt, now)}
 	switch m.SenderType {
 	case inbox.SenderContact:
@@ -328,7 +351,11 @@ func messageRowOf(m inbox.Message, contactName string, names map[string]string, 
 			row.Who = "Your team, through the API"
 		}
 	case inbox.SenderFlow:
+		// The channel's fixed automatic reply has no flow behind it.
 		row.Who = "Automatic reply"
+		if name := flows[m.SenderID]; name != "" {
+			row.Who = "Flow “" + name + "”"
+		}
 	case inbox.SenderAI:
 		row.Who = "AI agent"
 	case inbox.SenderBroadcast:

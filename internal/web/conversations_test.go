@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/testutil/apptest"
 	"github.com/parleyhq/parley/internal/testutil/dbtest"
 )
@@ -138,6 +140,50 @@ func TestOtherWorkspaceConversations(t *testing.T) {
 		}
 		if ms, _ := s.Inbox.Messages(context.Background(), wsA, id, 50, ""); len(ms) != 1 {
 			t.Errorf("%d messages after a stranger's attempts, want 1", len(ms))
+		}
+	})
+}
+
+// A flow's replies are shown under the flow's name (looked up once per
+// page, for every message of that flow); the channel's fixed automatic
+// reply, which no flow wrote, stays "Automatic reply".
+func TestConversationNamesTheFlow(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := start(t, d, apptest.Started())
+		owner, _ := s.signUp(t, "Lina")
+		ws := owner.createWorkspace("Lina's Hats")
+		ctx := context.Background()
+		doc, err := flow.Parse([]byte(`{"format":1,"name":"Hat questions","triggers":[{"id":"kw","type":"keyword","mode":"contains","keywords":["hats"]}],
+			"start":"a","nodes":[{"id":"a","type":"message","text":"Straw ones, $8."}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		by := audit.Actor{UserID: "test"}
+		f, _, err := s.Flows.Create(ctx, ws, by, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, err := s.Flows.Publish(ctx, ws, f.ID, by); err != nil {
+			t.Fatal(err)
+		}
+		list := "/w/" + ws + "/channels"
+		page := owner.post(list+"/test-page", nil).redirectsTo(t, list+"/")
+		id := channelID(t, page)
+		owner.post(list+"/"+id+"/settings", url.Values{"auto_reply": {"We will write back soon."}}).want(t, http.StatusOK, "Saved.")
+
+		convs := "/w/" + ws + "/conversations"
+		owner.post(list+"/"+id+"/test-conversation", url.Values{"text": {"Do you have hats?"}}).redirectsTo(t, convs+"?test=1")
+		conv := convs + "/" + conversationLink.FindStringSubmatch(owner.eventually(convs, "Straw ones, $8.").Body)[1]
+		owner.post(conv+"/as-customer", url.Values{"customer_text": {"Thanks!"}}).redirectsTo(t, conv)
+		p := owner.eventually(conv, "We will write back soon.")
+		who := regexp.MustCompile(`<span>([^<]*)</span> · <time>`).FindAllStringSubmatch(p.Body, -1)
+		var got []string
+		for _, m := range who {
+			got = append(got, m[1])
+		}
+		want := []string{"Sok Dara", "Flow “Hat questions”", "Sok Dara", "Automatic reply"}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("the thread's authors are %q, want %q", got, want)
 		}
 	})
 }

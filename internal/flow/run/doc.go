@@ -32,6 +32,12 @@
 // nothing matched the channel's fixed automatic reply answers, as before
 // flows. A session is pinned to the version it started on.
 //
+// A flow that reads names and starts for a new contact whose profile is
+// still being fetched is held (StatusStarting) until the inbox's profile
+// job ends (Runner.ProfileSettled, an inbox.ProfileListener) or a short
+// durable timeout fires, so the first reply greets the person by name;
+// a message arriving meanwhile starts it first (profile.go).
+//
 // Waits are durable jobs: KindResume for a delay's end or a question's
 // timeout (run_at the deadline), KindHTTP for a request, made outside
 // any transaction and applied in one of its own. Each job carries the

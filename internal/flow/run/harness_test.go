@@ -74,6 +74,10 @@ type harness struct {
 	rand     int
 	// unprepared leaves the runner's statements to bun (counted by hooks).
 	unprepared bool
+	// profiles, when set, makes the inbox fetch new contacts' profiles
+	// (jobs the harness never runs: tests store profiles themselves) and
+	// tell the runner when one is stored.
+	profiles channel.ProfileFetcher
 }
 
 func newHarness(t testing.TB, d *db.DB) *harness {
@@ -106,10 +110,15 @@ func (h *harness) restart() {
 		PayloadKey: []byte("test-payload-key"), Now: h.clock.Now, Log: quiet,
 		Rand: func(n int) int { return h.rand % n },
 	})
-	h.inbox = inbox.New(h.d, h.kr, inbox.Options{
+	opt := inbox.Options{
 		Now: h.clock.Now, Log: quiet, Channels: h.channels, Contacts: h.contacts,
 		Responder: h.runner, Jobs: h.jobs, Sends: h.sends,
-	})
+	}
+	if h.profiles != nil {
+		opt.Profiles = map[channel.Type]channel.ProfileFetcher{channel.Messenger: h.profiles}
+		opt.OnProfile = h.runner
+	}
+	h.inbox = inbox.New(h.d, h.kr, opt)
 	h.runner.UseInbox(h.inbox)
 	if h.unprepared {
 		return
@@ -273,6 +282,9 @@ func (h *harness) pending() []pendingJob {
 	return out
 }
 
+// jobOf is the job a pending row describes, as a worker would get it.
+func jobOf(j pendingJob) *job.Job { return &job.Job{ID: j.ID, Kind: j.Kind, Payload: j.Payload} }
+
 // runDue runs, by hand and in order, the runner's jobs that are due, and
 // returns how many ran.
 func (h *harness) runDue() int {
@@ -286,7 +298,7 @@ func (h *harness) runDue() int {
 		if j.Kind == KindHTTP {
 			handler = h.runner.handleHTTP
 		}
-		if err := handler(context.Background(), &job.Job{ID: j.ID, Kind: j.Kind, Payload: j.Payload}); err != nil {
+		if err := handler(context.Background(), jobOf(j)); err != nil {
 			h.t.Fatalf("job %s: %v", j.Kind, err)
 		}
 		if _, err := h.d.W.NewRaw(`DELETE FROM jobs WHERE id = ?`, j.ID).Exec(context.Background()); err != nil {

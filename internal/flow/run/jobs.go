@@ -33,18 +33,26 @@ func (r *Runner) Register() {
 }
 
 // handleResume ends the delay or the question's time the session waits
-// for, if the session still waits for what the job was made for.
+// for, or starts the flow held for the contact's profile, if the session
+// still waits for what the job was made for.
 func (r *Runner) handleResume(ctx context.Context, j *job.Job) error {
 	var p resumeJob
 	if err := j.Decode(&p); err != nil {
 		return job.Permanent(err)
 	}
-	return r.resume(ctx, p, func(t *turn, prog *Program) Input {
-		if t.sess.Status == StatusWaiting {
-			return Input{Kind: InputResume}
-		}
-		return Input{Kind: InputTimeout}
-	})
+	return r.resume(ctx, p, resumeInput)
+}
+
+// resumeInput is what a session's deadline means: a delay's end, a
+// question's timeout, or the start of a flow held for the profile.
+func resumeInput(t *turn, _ *Program) Input {
+	switch t.sess.Status {
+	case StatusStarting:
+		return Input{Kind: InputStart}
+	case StatusWaiting:
+		return Input{Kind: InputResume}
+	}
+	return Input{Kind: InputTimeout}
 }
 
 // handleHTTP makes the request of the http node the session waits at,
@@ -182,7 +190,7 @@ func (r *Runner) resumable(ctx context.Context, idb bun.IDB, p resumeJob) (*turn
 	if err != nil {
 		return nil, nil, err
 	}
-	if t.sess.Token != p.Token || !t.sess.Active() {
+	if t.sess.Token != p.Token || !t.sess.waits() {
 		return nil, nil, errStale
 	}
 	prog, found, err := t.program(t.sess.FlowID, t.sess.Version)

@@ -16,6 +16,8 @@ import (
 // the person's message, tap or referral, it decides what the flows say.
 // In order:
 //
+//  0. a flow held for the contact's profile (profile.go) starts, so the
+//     message never overtakes its greeting;
 //  1. a tap on a quick reply, button or choice the runner sent continues
 //     where it leads, in the flow version that sent it;
 //  2. a session waiting for the contact takes the message: the answer to
@@ -23,9 +25,11 @@ import (
 //     starts that flow instead: the way out of a question), or the tap
 //     it waits for; a delay that the contact's reply cancels ends;
 //  3. otherwise the triggers of the workspace's published flows are
-//     matched, and the winner's live version starts; while a delay or a
-//     request is pending only a deliberate trigger (not the default) may
-//     interrupt it;
+//     matched, and the winner's live version starts — or, when it reads
+//     names and a new contact's profile is still being fetched, is held
+//     until the profile comes (profile.go); while a delay or a request is
+//     pending only a deliberate trigger (not the default) may interrupt
+//     it;
 //  4. when nothing matched and no default reply is cooling down, the
 //     channel's fixed automatic reply answers, as without flows.
 //
@@ -59,6 +63,7 @@ func (r *Runner) Respond(ctx context.Context, tx bun.Tx, in inbox.Incoming) (inb
 	if err != nil {
 		return inbox.Response{}, fmt.Errorf("flow: respond: %w", err)
 	}
+	t.profilePending = in.ProfilePending
 	m := message{kind: kind, text: text, payload: payload, ref: ref,
 		first: (ev.Kind == channel.EventMessage || ev.Kind == channel.EventPostback) && in.Conversation.InteractionCount == 1}
 	resp, err := t.respond(m, in)
@@ -78,6 +83,11 @@ type message struct {
 }
 
 func (t *turn) respond(m message, in inbox.Incoming) (inbox.Response, error) {
+	// 0. A flow held for the contact's profile starts first: the message
+	// must not overtake its greeting (profile.go).
+	if err := t.release(); err != nil {
+		return inbox.Response{}, err
+	}
 	// 1. A tap on one of the runner's own payloads.
 	if tap, ok := t.r.payloads(t.ws).Decode(m.payload); ok {
 		p, found, err := t.program(tap.FlowID, tap.Version)
@@ -211,6 +221,10 @@ func (t *turn) start(res trigger.Result) (inbox.Response, error) {
 	}
 	if res.Kind == trigger.KindDefault {
 		t.lastDefault = t.now
+	}
+	if p.Needs.Names && t.profilePending {
+		// A new contact's name is on its way: greet them by it.
+		return t.hold(p)
 	}
 	t.r.log.Debug("flow started", "workspace", t.ws, "flow", pub.FlowID, "version", pub.Version,
 		"trigger", res.RuleID, "kind", strings.ToLower(string(res.Kind)))

@@ -66,6 +66,10 @@ type Options struct {
 	// MaxSteps bounds the nodes one run executes (default
 	// DefaultMaxSteps).
 	MaxSteps int
+	// ProfileWait is how long a flow that reads names waits for a new
+	// contact's profile before starting without it (default
+	// DefaultProfileWait). See ProfileSettled.
+	ProfileWait time.Duration
 	// Log gets operational events: IDs and kinds, never contact data.
 	Log *slog.Logger
 }
@@ -102,6 +106,9 @@ func New(opt Options) *Runner {
 	}
 	if opt.MaxSteps <= 0 {
 		opt.MaxSteps = DefaultMaxSteps
+	}
+	if opt.ProfileWait <= 0 {
+		opt.ProfileWait = DefaultProfileWait
 	}
 	if opt.Log == nil {
 		opt.Log = slog.Default()

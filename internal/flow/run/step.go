@@ -20,6 +20,10 @@ const (
 	StatusAwaiting Status = "awaiting"
 	// StatusWaiting waits for time or a system: a delay, an HTTP answer.
 	StatusWaiting Status = "waiting"
+	// StatusStarting is a flow chosen for a new contact that waits for
+	// the contact's profile before it starts, because it reads their
+	// name: the runner's, never the core's (see Runner.ProfileSettled).
+	StatusStarting Status = "starting"
 	// StatusEnded is a finished session (or none at all).
 	StatusEnded Status = "ended"
 )
@@ -151,6 +155,9 @@ const (
 	WaitTap    WaitKind = "tap"    // a tap on a quick reply or button
 	WaitDelay  WaitKind = "delay"  // time to pass
 	WaitHTTP   WaitKind = "http"   // an HTTP request to be made
+	// WaitProfile is the runner's own: a flow about to start waits for the
+	// contact's profile, at most until Until.
+	WaitProfile WaitKind = "profile"
 )
 
 // Wait says what a session waits for once a step ends.

@@ -33,6 +33,9 @@ type turn struct {
 	ws, conv, contactID string
 	channel             string // channel type
 	locale              string
+	// profilePending: the contact's profile is being fetched, so a flow
+	// that reads names is held rather than started (profile.go).
+	profilePending bool
 
 	sess session
 	rev  int64 // the workspace's flow revision, read with the session
@@ -115,7 +118,7 @@ func (t *turn) program(flowID string, v int) (*Program, bool, error) {
 func (t *turn) env(p *Program) (Env, error) {
 	n := p.Needs
 	if n.Names && !t.have.Names {
-		c, err := t.r.opt.Contacts.Get(t.ctx, t.ws, t.contactID)
+		c, err := t.r.opt.Contacts.GetTx(t.ctx, t.idb, t.ws, t.contactID)
 		switch {
 		case errors.Is(err, db.ErrNotFound):
 			// Created in this very transaction (its names are not known
@@ -418,7 +421,7 @@ type resumeJob struct {
 // whole wait; they are ordered with the conversation by its row lock
 // (inbox.LockConversation) and made harmless by the token instead.
 func (t *turn) enqueue(s session) error {
-	if t.wait == nil || !s.Active() {
+	if t.wait == nil || !s.waits() {
 		return nil
 	}
 	p := resumeJob{WS: t.ws, Conv: t.conv, Token: s.Token}

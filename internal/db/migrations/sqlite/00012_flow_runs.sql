@@ -11,6 +11,8 @@
 -- contact's key (associated data workspace, "flow_sessions", "vars",
 -- conversation ID): erasing the contact erases them. The row outlives the
 -- run for last_default_at, the default trigger's per-contact cooldown.
+-- status 'starting' is a flow chosen for a new contact whose messages read
+-- the contact's name: it starts once the profile fetch ends, or at deadline.
 CREATE TABLE flow_sessions (
     conversation_id TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
     workspace_id    TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
@@ -18,11 +20,11 @@ CREATE TABLE flow_sessions (
     flow_id         TEXT NOT NULL DEFAULT '',
     version         INTEGER NOT NULL DEFAULT 0,
     node_id         TEXT NOT NULL DEFAULT '',
-    status          TEXT NOT NULL DEFAULT 'ended' CHECK (status IN ('running','awaiting','waiting','ended')),
+    status          TEXT NOT NULL DEFAULT 'ended' CHECK (status IN ('running','awaiting','waiting','starting','ended')),
     vars            BLOB,                          -- sealed JSON object; NULL when there are none
     attempts        INTEGER NOT NULL DEFAULT 0,    -- invalid answers to the question waited on
     token           BIGINT NOT NULL DEFAULT 0,
-    deadline        TIMESTAMP,                     -- when the wait ends (delay, question timeout)
+    deadline        TIMESTAMP,                     -- when the wait ends (delay, question timeout, profile)
     last_default_at TIMESTAMP,
     started_at      TIMESTAMP,
     updated_at      TIMESTAMP NOT NULL,
