@@ -53,9 +53,13 @@ fmt:
 clean:
 	rm -rf bin
 
-## islands: build the dashboard's TypeScript islands when they exist.
+## islands: build the dashboard's TypeScript islands (the flow editor).
+## Without npm the embedded placeholder stands in (the editor page says
+## how to build it) so `make run` still works; `make test` installs npm.
 islands:
-	@if [ -f $(ISLANDS) ]; then \
+	@if [ -f $(ISLANDS) ] && ! command -v npm >/dev/null 2>&1; then \
+		echo "islands: npm not found: the flow editor is not built (install Node.js and npm, then run make islands)" >&2; \
+	elif [ -f $(ISLANDS) ]; then \
 		cd $(dir $(ISLANDS)) && \
 		if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi && \
 		npm run build; \

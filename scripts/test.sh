@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Parley's whole test suite the way CI does, on a fresh Debian machine
 # with only Go installed:
-#   1. installs what is missing (PostgreSQL server, Chromium) from Debian,
+#   1. installs what is missing (PostgreSQL server, Chromium, Node and npm)
+#      from Debian,
 #   2. builds the dashboard islands when they exist (npm),
 #   3. checks the modernc.org/libc pin (go-stack.md, risk 4),
 #   4. starts a throwaway PostgreSQL and exports PARLEY_TEST_POSTGRES_URL,
@@ -35,6 +36,9 @@ have_chromium() {
 missing=()
 have_initdb || missing+=(postgresql)
 have_chromium || missing+=(chromium)
+# Node and npm build the dashboard's islands (the flow editor), which the
+# browser tests drive.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   sudo=()
   if [ "$(id -u)" != 0 ]; then
@@ -46,7 +50,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# --- 2. front-end islands (a no-op until internal/web/islands exists) ---
+# --- 2. front-end islands (the flow editor), built with npm ---
 make --no-print-directory islands
 
 # --- 3. the SQLite driver must run on exactly the libc it was built for ---
