@@ -75,7 +75,7 @@ func (a *API) Routes() []access.Route {
 		route("POST", "/api/v1/invitations/{token}/accept", signedIn, a.acceptInvitation),
 
 		route("GET", ws, viewer, a.getWorkspace),
-		route("PATCH", ws, admin, a.renameWorkspace),
+		route("PATCH", ws, admin, a.updateWorkspace),
 		route("GET", ws+"/members", viewer, a.listMembers),
 		route("PATCH", ws+"/members/{user_id}", admin.SessionOnly(), a.changeRole),
 		route("DELETE", ws+"/members/{user_id}", admin.SessionOnly().AllowedWhenReadOnly(), a.removeMember),

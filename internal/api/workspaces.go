@@ -10,8 +10,16 @@ import (
 	"github.com/parleyhq/parley/internal/workspace"
 )
 
-type nameRequest struct {
-	Name string `json:"name"`
+// createWorkspaceRequest is a new workspace; time_zone is optional (UTC).
+type createWorkspaceRequest struct {
+	Name     string `json:"name"`
+	TimeZone string `json:"time_zone"`
+}
+
+// workspacePatch changes a workspace's name, time zone or both.
+type workspacePatch struct {
+	Name     *string `json:"name"`
+	TimeZone *string `json:"time_zone"`
 }
 
 func (a *API) listWorkspaces(w http.ResponseWriter, r *http.Request) error {
@@ -23,11 +31,11 @@ func (a *API) listWorkspaces(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) createWorkspace(w http.ResponseWriter, r *http.Request) error {
-	var in nameRequest
+	var in createWorkspaceRequest
 	if err := httpx.DecodeJSON(w, r, &in, 0); err != nil {
 		return err
 	}
-	ws, err := a.Workspaces.Create(r.Context(), access.Actor(r), in.Name)
+	ws, err := a.Workspaces.Create(r.Context(), access.Actor(r), in.Name, in.TimeZone)
 	if err != nil {
 		return access.DomainError(err)
 	}
@@ -39,13 +47,18 @@ func (a *API) getWorkspace(w http.ResponseWriter, r *http.Request) error {
 	return httpx.WriteJSON(w, http.StatusOK, workspace.Membership{Workspace: *s.Workspace, Role: s.Role})
 }
 
-func (a *API) renameWorkspace(w http.ResponseWriter, r *http.Request) error {
-	var in nameRequest
+// updateWorkspace renames the workspace and/or changes its time zone; a
+// bad value (422 naming its field) changes neither.
+func (a *API) updateWorkspace(w http.ResponseWriter, r *http.Request) error {
+	var in workspacePatch
 	if err := httpx.DecodeJSON(w, r, &in, 0); err != nil {
 		return err
 	}
+	if in.Name == nil && in.TimeZone == nil {
+		return httpx.BadRequest("nothing_to_change", "Send name, time_zone or both.")
+	}
 	s := access.ScopeFrom(r.Context())
-	ws, err := a.Workspaces.Rename(r.Context(), access.Actor(r), s.Workspace.ID, in.Name)
+	ws, err := a.Workspaces.Update(r.Context(), access.Actor(r), s.Workspace.ID, workspace.Changes{Name: in.Name, TimeZone: in.TimeZone})
 	if err != nil {
 		return access.DomainError(err)
 	}

@@ -64,6 +64,8 @@ func (a *App) messaging(ctx context.Context) error {
 		DB: a.DB, Keyring: a.Keyring, Flows: a.Flows, Contacts: a.Contacts, Jobs: a.Jobs,
 		Caller:     httpcall.New(httpcall.Options{Outbound: httpx.ClientOptions{Log: a.Log}}),
 		PayloadKey: a.Master.Derive("flow-payloads"), Now: a.Now, Log: a.Log,
+		// Business hours without a zone of their own are the workspace's.
+		TimeZone: a.workspaceZone,
 	})
 	a.Sends = job.New(a.DB, job.Options{Workers: sendWorkers, Now: a.Now, Log: a.Log.With("queue", "sends")})
 	a.Inbox = inbox.New(a.DB, a.Keyring, inbox.Options{
@@ -110,4 +112,16 @@ func (a *App) messaging(ctx context.Context) error {
 	})
 	a.Webhooks.Register()
 	return nil
+}
+
+// workspaceZone is the workspace's time zone for the flow runner, or nil
+// (the runner then uses UTC) when it cannot be read; the failure is
+// logged, since opening hours are then read in UTC.
+func (a *App) workspaceZone(ctx context.Context, workspaceID string) *time.Location {
+	loc, err := a.Workspaces.TimeZone(ctx, workspaceID)
+	if err != nil {
+		a.Log.Warn("workspace time zone unavailable; flows use UTC", "workspace", workspaceID, "err", err)
+		return nil
+	}
+	return loc
 }

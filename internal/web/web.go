@@ -65,6 +65,8 @@ type Dashboard struct {
 	Deps
 	pages  *pages
 	assets *assets
+	// zones are the time zones the settings page offers.
+	zones zoneList
 }
 
 // New builds the dashboard. It panics if the embedded templates do not
@@ -77,7 +79,7 @@ func New(deps Deps) *Dashboard {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
 	a := loadAssets()
-	return &Dashboard{Deps: deps, assets: a, pages: loadPages(a)}
+	return &Dashboard{Deps: deps, assets: a, pages: loadPages(a), zones: newZoneList()}
 }
 
 // Routes is the dashboard's whole surface with each route's access policy.
@@ -120,7 +122,7 @@ func (d *Dashboard) Routes() []access.Route {
 
 		{Method: "GET", Pattern: ws, Policy: viewer, Handler: d.home},
 		{Method: "GET", Pattern: ws + "/settings/general", Policy: viewer, Handler: d.general},
-		{Method: "POST", Pattern: ws + "/settings/general", Policy: admin, Handler: d.rename},
+		{Method: "POST", Pattern: ws + "/settings/general", Policy: admin, Handler: d.updateGeneral},
 		{Method: "GET", Pattern: ws + "/settings/team", Policy: viewer, Handler: d.team},
 		{Method: "POST", Pattern: ws + "/settings/team/invitations", Policy: admin, Handler: d.invite},
 		{Method: "POST", Pattern: ws + "/settings/team/invitations/{invitation_id}/revoke", Policy: admin, Handler: d.revokeInvitation},

@@ -5,6 +5,8 @@ import (
 
 	"github.com/parleyhq/parley/internal/access"
 	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/httpx"
+	"github.com/parleyhq/parley/internal/workspace"
 )
 
 // root sends a signed-in person to their first workspace (by name), or to
@@ -30,7 +32,7 @@ func (d *Dashboard) newWorkspaceForm(w http.ResponseWriter, r *http.Request) err
 }
 
 func (d *Dashboard) createWorkspace(w http.ResponseWriter, r *http.Request) error {
-	ws, err := d.Workspaces.Create(r.Context(), access.Actor(r), r.PostFormValue("name"))
+	ws, err := d.Workspaces.Create(r.Context(), access.Actor(r), r.PostFormValue("name"), "")
 	if err != nil {
 		f := newForm(r, "name")
 		status, ierr := f.fail(w, err, "name")
@@ -86,6 +88,11 @@ func (d *Dashboard) home(w http.ResponseWriter, r *http.Request) error {
 	return d.render(w, http.StatusOK, "home", p)
 }
 
+// generalView is the settings page's time zone choice.
+type generalView struct {
+	Zones []zoneGroup
+}
+
 func (d *Dashboard) general(w http.ResponseWriter, r *http.Request) error {
 	p, err := d.newPage(r, "Workspace settings")
 	if err != nil {
@@ -93,15 +100,31 @@ func (d *Dashboard) general(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.Nav, p.Form = "general", newForm(r)
 	p.Form.Values.Set("name", p.WS.Name)
+	p.Form.Values.Set("time_zone", p.WS.TimeZone)
+	p.Data = generalView{Zones: d.zones.choices(p.WS.TimeZone)}
 	return d.render(w, http.StatusOK, "general", p)
 }
 
-func (d *Dashboard) rename(w http.ResponseWriter, r *http.Request) error {
+// updateGeneral saves the settings form: the name and the time zone, each
+// only when the form sends it. A bad value shows next to its field and
+// changes nothing.
+func (d *Dashboard) updateGeneral(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return httpx.BadRequest("bad_form", "The form could not be read.")
+	}
+	var c workspace.Changes
+	if r.PostForm.Has("name") {
+		c.Name = new(r.PostForm.Get("name"))
+	}
+	if r.PostForm.Has("time_zone") {
+		c.TimeZone = new(r.PostForm.Get("time_zone"))
+	}
 	s := access.ScopeFrom(r.Context())
-	_, err := d.Workspaces.Rename(r.Context(), access.Actor(r), s.Workspace.ID, r.PostFormValue("name"))
+	before := s.Workspace
+	ws, err := d.Workspaces.Update(r.Context(), access.Actor(r), s.Workspace.ID, c)
 	if err != nil {
-		f := newForm(r, "name")
-		status, ierr := f.fail(w, err, "name")
+		f := newForm(r, "name", "time_zone")
+		status, ierr := f.fail(w, err, "name", "time_zone")
 		if ierr != nil {
 			return ierr
 		}
@@ -110,19 +133,33 @@ func (d *Dashboard) rename(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		p.Nav, p.Form = "general", f
+		p.Data = generalView{Zones: d.zones.choices(f.Get("time_zone"))}
 		return d.render(w, status, "general", p)
 	}
-	// Read the workspace again so the page and the switcher show the new name.
+	// A new page, so the switcher shows the new name.
 	p, err := d.newPage(r, "Workspace settings")
 	if err != nil {
 		return err
 	}
-	ws, err := d.Workspaces.Get(r.Context(), s.Workspace.ID)
-	if err != nil {
-		return err
-	}
 	p.WS.Workspace = *ws
-	p.Nav, p.Form, p.Notice = "general", newForm(r), "The workspace is now called “"+ws.Name+"”."
+	p.Nav, p.Form = "general", newForm(r)
 	p.Form.Values.Set("name", ws.Name)
+	p.Form.Values.Set("time_zone", ws.TimeZone)
+	p.Data = generalView{Zones: d.zones.choices(ws.TimeZone)}
+	p.Notice = savedNotice(before, ws)
 	return d.render(w, http.StatusOK, "general", p)
+}
+
+// savedNotice says what the settings form changed.
+func savedNotice(before, after *workspace.Workspace) string {
+	renamed, rezoned := before.Name != after.Name, before.TimeZone != after.TimeZone
+	switch {
+	case renamed && rezoned:
+		return "The workspace is now called “" + after.Name + "”, in the time zone " + after.TimeZone + "."
+	case rezoned:
+		return "The workspace's time zone is now " + after.TimeZone + "."
+	case renamed:
+		return "The workspace is now called “" + after.Name + "”."
+	}
+	return "Saved: nothing needed changing."
 }

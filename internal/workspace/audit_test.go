@@ -23,6 +23,10 @@ func TestAuditTrailHoldsNoSecrets(t *testing.T) {
 		if _, err := f.svc.Rename(f.ctx, as(o), w.ID, "Audited Ltd"); err != nil {
 			t.Fatal(err)
 		}
+		zone := "Asia/Phnom_Penh"
+		if _, err := f.svc.Update(f.ctx, as(o), w.ID, workspace.Changes{TimeZone: &zone}); err != nil {
+			t.Fatal(err)
+		}
 		inv, tok, err := f.svc.Invite(f.ctx, as(o), owner, w.ID, "Canary.Invitee@example.com", admin)
 		if err != nil {
 			t.Fatal(err)
@@ -72,6 +76,7 @@ func TestAuditTrailHoldsNoSecrets(t *testing.T) {
 		want := []string{
 			fmt.Sprintf("workspace.create %s workspace:%s", o, w.ID),
 			fmt.Sprintf("workspace.rename %s workspace:%s", o, w.ID),
+			fmt.Sprintf("workspace.time_zone_change %s workspace:%s", o, w.ID),
 			fmt.Sprintf("invitation.create %s invitation:%s", o, inv.ID),
 			fmt.Sprintf("invitation.accept %s invitation:%s", u, inv.ID),
 			fmt.Sprintf("invitation.create %s invitation:%s", u, inv2.ID),

@@ -40,8 +40,9 @@
 // key, after being removed. (Integrations on such a key must get a new one
 // from someone who stays: a key never outranks the person answerable for it.)
 //
-// Renaming, revoking invitations and revoking API keys take no acting role:
-// they are admin actions gated by the HTTP layer and touch no member's role.
+// Renaming, changing the time zone, revoking invitations and revoking API
+// keys take no acting role: they are admin actions gated by the HTTP layer
+// and touch no member's role.
 //
 // Accepting an invitation as someone who is already a member keeps the
 // higher of the two roles: an invitation never demotes anyone (demotion is
@@ -57,6 +58,18 @@
 // workspace to a paid plan, which makes it writable again. The service
 // itself does not refuse writes to a read-only workspace, so that security
 // actions (removing a member, revoking a key) keep working whatever the plan.
+//
+// # Time zone
+//
+// Each workspace has an IANA time zone (column time_zone of migration
+// 00016, "UTC" until changed), in which flows read business hours that
+// name no zone of their own. ParseTimeZone is the one check of a zone
+// name; TimeZones lists the zones people choose from. The runner asks
+// TimeZone on every turn, so it remembers each answer for
+// Options.TimeZoneTTL: a change made on another replica reaches this one
+// within that time, one made through this service at once. The zones load
+// from the zone database embedded in the binary (time/tzdata, imported by
+// cmd/parley), so hosts without /usr/share/zoneinfo work the same.
 //
 // # Imports
 //

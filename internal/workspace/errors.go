@@ -37,17 +37,18 @@ var (
 
 // Audit actions written by the service (target types in parentheses).
 const (
-	ActionWorkspaceCreate     = "workspace.create"      // (workspace)
-	ActionWorkspaceRename     = "workspace.rename"      // (workspace)
-	ActionWorkspacePlanChange = "workspace.plan_change" // (workspace)
-	ActionMemberRoleChange    = "member.role_change"    // (user)
-	ActionMemberRemove        = "member.remove"         // (user)
-	ActionMemberLeave         = "member.leave"          // (user)
-	ActionInvitationCreate    = "invitation.create"     // (invitation)
-	ActionInvitationRevoke    = "invitation.revoke"     // (invitation)
-	ActionInvitationAccept    = "invitation.accept"     // (invitation)
-	ActionAPIKeyCreate        = "api_key.create"        // (api_key)
-	ActionAPIKeyRevoke        = "api_key.revoke"        // (api_key)
+	ActionWorkspaceCreate     = "workspace.create"           // (workspace)
+	ActionWorkspaceRename     = "workspace.rename"           // (workspace)
+	ActionWorkspacePlanChange = "workspace.plan_change"      // (workspace)
+	ActionWorkspaceTimeZone   = "workspace.time_zone_change" // (workspace)
+	ActionMemberRoleChange    = "member.role_change"         // (user)
+	ActionMemberRemove        = "member.remove"              // (user)
+	ActionMemberLeave         = "member.leave"               // (user)
+	ActionInvitationCreate    = "invitation.create"          // (invitation)
+	ActionInvitationRevoke    = "invitation.revoke"          // (invitation)
+	ActionInvitationAccept    = "invitation.accept"          // (invitation)
+	ActionAPIKeyCreate        = "api_key.create"             // (api_key)
+	ActionAPIKeyRevoke        = "api_key.revoke"             // (api_key)
 )
 
 // Audit target types.

@@ -114,7 +114,7 @@ func as(userID string) audit.Actor {
 func (f *fixture) workspace(name string) (*workspace.Workspace, string) {
 	f.t.Helper()
 	owner := f.user(fmt.Sprintf("owner-%s@example.com", uuid.NewString()[:8]))
-	w, err := f.svc.Create(f.ctx, as(owner), name)
+	w, err := f.svc.Create(f.ctx, as(owner), name, "")
 	if err != nil {
 		f.t.Fatal(err)
 	}

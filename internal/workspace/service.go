@@ -24,19 +24,25 @@ type Options struct {
 	TrialDays int
 	// InvitationTTL is how long an invitation link works (default 7 days).
 	InvitationTTL time.Duration
+	// TimeZoneTTL is how long TimeZone trusts a workspace's time zone it
+	// read (default 30 s): the delay before a change made on another
+	// replica reaches this one's flows.
+	TimeZoneTTL time.Duration
 }
 
 // Default option values.
 const (
 	DefaultTrialDays     = 14
 	DefaultInvitationTTL = 7 * 24 * time.Hour
+	DefaultTimeZoneTTL   = 30 * time.Second
 )
 
 // Service manages workspaces, members, invitations and API keys.
 type Service struct {
-	d    *db.DB
-	keys KeyCreator
-	opt  Options
+	d     *db.DB
+	keys  KeyCreator
+	opt   Options
+	zones zoneCache
 }
 
 // NewService returns a service over d. keys creates each new workspace's
@@ -50,6 +56,9 @@ func NewService(d *db.DB, keys KeyCreator, opt Options) *Service {
 	}
 	if opt.InvitationTTL <= 0 {
 		opt.InvitationTTL = DefaultInvitationTTL
+	}
+	if opt.TimeZoneTTL <= 0 {
+		opt.TimeZoneTTL = DefaultTimeZoneTTL
 	}
 	return &Service{d: d, keys: keys, opt: opt}
 }

@@ -27,8 +27,11 @@ type Workspace struct {
 	Name        string     `bun:"name" json:"name"`
 	Plan        string     `bun:"plan" json:"plan"`
 	TrialEndsAt *time.Time `bun:"trial_ends_at" json:"trial_ends_at"`
-	CreatedAt   time.Time  `bun:"created_at" json:"created_at"`
-	UpdatedAt   time.Time  `bun:"updated_at" json:"updated_at"`
+	// TimeZone is an IANA time zone name ("Asia/Phnom_Penh"; DefaultTimeZone
+	// until changed). Flows read business hours that name no zone in it.
+	TimeZone  string    `bun:"time_zone" json:"time_zone"`
+	CreatedAt time.Time `bun:"created_at" json:"created_at"`
+	UpdatedAt time.Time `bun:"updated_at" json:"updated_at"`
 }
 
 // ReadOnly reports whether the workspace is on a trial that has ended at
@@ -44,13 +47,21 @@ type Membership struct {
 	Role Role `bun:"role" json:"role"`
 }
 
-const workspaceCols = `id, name, plan, trial_ends_at, created_at, updated_at`
+const workspaceCols = `id, name, plan, trial_ends_at, time_zone, created_at, updated_at`
 
 // Create makes a workspace with a.UserID as its owner, on a trial of
-// Options.TrialDays, creates its data key and records workspace.create, all
-// in one transaction.
-func (s *Service) Create(ctx context.Context, a audit.Actor, name string) (*Workspace, error) {
+// Options.TrialDays, in timeZone (an IANA name, see ParseTimeZone; ""
+// means DefaultTimeZone), creates its data key and records
+// workspace.create, all in one transaction.
+func (s *Service) Create(ctx context.Context, a audit.Actor, name, timeZone string) (*Workspace, error) {
 	name, err := validate.Name("name", name, maxNameLen, false)
+	if err != nil {
+		return nil, err
+	}
+	if timeZone == "" {
+		timeZone = DefaultTimeZone
+	}
+	loc, err := ParseTimeZone(timeZone)
 	if err != nil {
 		return nil, err
 	}
@@ -59,10 +70,10 @@ func (s *Service) Create(ctx context.Context, a audit.Actor, name string) (*Work
 	}
 	now := s.now()
 	ends := now.AddDate(0, 0, s.opt.TrialDays)
-	w := &Workspace{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Plan: PlanTrial, TrialEndsAt: &ends, CreatedAt: now, UpdatedAt: now}
+	w := &Workspace{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Plan: PlanTrial, TrialEndsAt: &ends, TimeZone: loc.String(), CreatedAt: now, UpdatedAt: now}
 	err = s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewRaw(`INSERT INTO workspaces (`+workspaceCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
-			w.ID, w.Name, w.Plan, w.TrialEndsAt, w.CreatedAt, w.UpdatedAt).Exec(ctx); err != nil {
+		if _, err := tx.NewRaw(`INSERT INTO workspaces (`+workspaceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			w.ID, w.Name, w.Plan, w.TrialEndsAt, w.TimeZone, w.CreatedAt, w.UpdatedAt).Exec(ctx); err != nil {
 			return err
 		}
 		if _, err := tx.NewRaw(`INSERT INTO members (workspace_id, user_id, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
@@ -73,7 +84,7 @@ func (s *Service) Create(ctx context.Context, a audit.Actor, name string) (*Work
 			return fmt.Errorf("create key: %w", err)
 		}
 		return audit.Record(ctx, tx, now, w.ID, a, ActionWorkspaceCreate, targetWorkspace, w.ID,
-			map[string]any{"plan": w.Plan, "trial_ends_at": ends})
+			map[string]any{"plan": w.Plan, "trial_ends_at": ends, "time_zone": w.TimeZone})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("workspace: create: %w", err)
@@ -92,7 +103,7 @@ func (s *Service) ListForUser(ctx context.Context, userID string) ([]Membership,
 	return out, nil
 }
 
-const membershipSelect = `SELECT w.id, w.name, w.plan, w.trial_ends_at, w.created_at, w.updated_at, m.role
+const membershipSelect = `SELECT w.id, w.name, w.plan, w.trial_ends_at, w.time_zone, w.created_at, w.updated_at, m.role
 	FROM members m JOIN workspaces w ON w.id = m.workspace_id`
 
 // Membership returns a workspace with userID's role in it, in one query
@@ -124,31 +135,90 @@ func getWorkspace(ctx context.Context, idb bun.IDB, workspaceID string) (*Worksp
 	return &w, nil
 }
 
-// Rename changes a workspace's name and records workspace.rename. The HTTP
-// layer allows it to admins and owners.
-func (s *Service) Rename(ctx context.Context, a audit.Actor, workspaceID, name string) (*Workspace, error) {
-	name, err := validate.Name("name", name, maxNameLen, false)
-	if err != nil {
-		return nil, err
+// Changes are the settings Update changes; a nil field stays as it is.
+type Changes struct {
+	// Name is the new name (at most 100 characters).
+	Name *string
+	// TimeZone is the new IANA time zone (see ParseTimeZone).
+	TimeZone *string
+}
+
+// Update changes a workspace's name, time zone or both. Every value is
+// checked before anything is written, so a bad one changes nothing. What
+// actually changes is recorded, in the same transaction, as
+// workspace.rename and workspace.time_zone_change; setting a value the
+// workspace already has writes nothing. A new time zone reaches this
+// process's TimeZone at once. The HTTP layer allows it to admins and
+// owners.
+func (s *Service) Update(ctx context.Context, a audit.Actor, workspaceID string, c Changes) (*Workspace, error) {
+	var name, zone string
+	if c.Name != nil {
+		var err error
+		if name, err = validate.Name("name", *c.Name, maxNameLen, false); err != nil {
+			return nil, err
+		}
+	}
+	if c.TimeZone != nil {
+		loc, err := ParseTimeZone(*c.TimeZone)
+		if err != nil {
+			return nil, err
+		}
+		zone = loc.String()
 	}
 	var w *Workspace
-	err = s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	var rezoned bool
+	err := s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.lockWorkspace(ctx, tx, workspaceID); err != nil {
+			return err
+		}
+		old, err := getWorkspace(ctx, tx, workspaceID)
+		if err != nil {
+			return err
+		}
+		renamed := c.Name != nil && name != old.Name
+		rezoned = c.TimeZone != nil && zone != old.TimeZone
+		if !renamed && !rezoned {
+			w = old
+			return nil
+		}
+		if !renamed {
+			name = old.Name
+		}
+		if !rezoned {
+			zone = old.TimeZone
+		}
 		now := s.now()
-		if err := db.OneRow(tx.NewRaw(`UPDATE workspaces SET name = ?, updated_at = ? WHERE id = ?`, name, now, workspaceID).Exec(ctx)); err != nil {
+		if _, err := tx.NewRaw(`UPDATE workspaces SET name = ?, time_zone = ?, updated_at = ? WHERE id = ?`,
+			name, zone, now, workspaceID).Exec(ctx); err != nil {
 			return err
 		}
-		// The name itself stays out of the log: it may be a person's name.
-		if err := audit.Record(ctx, tx, now, workspaceID, a, ActionWorkspaceRename, targetWorkspace, workspaceID, nil); err != nil {
-			return err
+		if renamed {
+			// The name itself stays out of the log: it may be a person's name.
+			if err := audit.Record(ctx, tx, now, workspaceID, a, ActionWorkspaceRename, targetWorkspace, workspaceID, nil); err != nil {
+				return err
+			}
 		}
-		var err error
+		if rezoned {
+			if err := audit.Record(ctx, tx, now, workspaceID, a, ActionWorkspaceTimeZone, targetWorkspace, workspaceID,
+				map[string]any{"from": old.TimeZone, "to": zone}); err != nil {
+				return err
+			}
+		}
 		w, err = getWorkspace(ctx, tx, workspaceID)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("workspace: rename: %w", err)
+		return nil, fmt.Errorf("workspace: update: %w", err)
+	}
+	if rezoned {
+		s.zones.forget(workspaceID)
 	}
 	return w, nil
+}
+
+// Rename changes a workspace's name: Update with only a name.
+func (s *Service) Rename(ctx context.Context, a audit.Actor, workspaceID, name string) (*Workspace, error) {
+	return s.Update(ctx, a, workspaceID, Changes{Name: &name})
 }
 
 // SetPlan moves a workspace to plan, with the trial ending at trialEndsAt

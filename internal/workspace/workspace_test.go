@@ -22,12 +22,12 @@ func TestCreateListGetRename(t *testing.T) {
 		owner := f.user("owner@example.com")
 		other := f.user("other@example.com")
 
-		w, err := f.svc.Create(f.ctx, as(owner), "  Acme Bakery  ")
+		w, err := f.svc.Create(f.ctx, as(owner), "  Acme Bakery  ", "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		ends := start.AddDate(0, 0, workspace.DefaultTrialDays)
-		want := &workspace.Workspace{ID: w.ID, Name: "Acme Bakery", Plan: workspace.PlanTrial, TrialEndsAt: &ends, CreatedAt: start, UpdatedAt: start}
+		want := &workspace.Workspace{ID: w.ID, Name: "Acme Bakery", Plan: workspace.PlanTrial, TrialEndsAt: &ends, TimeZone: "UTC", CreatedAt: start, UpdatedAt: start}
 		if diff := cmp.Diff(want, w); diff != "" {
 			t.Errorf("created (-want +got):\n%s", diff)
 		}
@@ -50,9 +50,12 @@ func TestCreateListGetRename(t *testing.T) {
 		}
 
 		f.clk.Advance(time.Minute)
-		w2, err := f.svc.Create(f.ctx, as(owner), "Acme Annex")
+		w2, err := f.svc.Create(f.ctx, as(owner), "Acme Annex", "Asia/Phnom_Penh")
 		if err != nil {
 			t.Fatal(err)
+		}
+		if w2.TimeZone != "Asia/Phnom_Penh" {
+			t.Errorf("created in %q, want Asia/Phnom_Penh", w2.TimeZone)
 		}
 		list, err := f.svc.ListForUser(f.ctx, owner)
 		if err != nil {
@@ -83,9 +86,9 @@ func TestCreateListGetRename(t *testing.T) {
 		})
 		for _, bad := range []string{"", "   ", strings.Repeat("x", 101), "bad\x00name"} {
 			f.invalid("name", func() error { _, err := f.svc.Rename(f.ctx, as(owner), w.ID, bad); return err })
-			f.invalid("name", func() error { _, err := f.svc.Create(f.ctx, as(owner), bad); return err })
+			f.invalid("name", func() error { _, err := f.svc.Create(f.ctx, as(owner), bad, ""); return err })
 		}
-		if _, err := f.svc.Create(f.ctx, audit.Actor{APIKeyID: "k"}, "Keyless"); err == nil {
+		if _, err := f.svc.Create(f.ctx, audit.Actor{APIKeyID: "k"}, "Keyless", ""); err == nil {
 			t.Error("a workspace was created without a user to own it")
 		}
 		if n := f.count(`SELECT count(*) FROM workspaces`); n != 2 {
@@ -109,7 +112,7 @@ func TestCreateRollsBackWhenKeyCreationFails(t *testing.T) {
 		f := newFixture(t, d)
 		owner := f.user("owner@example.com")
 		f.keys.err = errors.New("keyring unavailable")
-		if _, err := f.svc.Create(f.ctx, as(owner), "Doomed"); err == nil || !strings.Contains(err.Error(), "keyring unavailable") {
+		if _, err := f.svc.Create(f.ctx, as(owner), "Doomed", ""); err == nil || !strings.Contains(err.Error(), "keyring unavailable") {
 			t.Fatalf("Create = %v, want the key error", err)
 		}
 		if len(f.keys.Calls()) != 1 {
@@ -227,8 +230,8 @@ func TestJSONShapes(t *testing.T) {
 		return out
 	}
 	now := start
-	m := workspace.Membership{Workspace: workspace.Workspace{ID: "w", Name: "n", Plan: "trial", TrialEndsAt: &now, CreatedAt: now, UpdatedAt: now}, Role: workspace.RoleAdmin}
-	if diff := cmp.Diff([]string{"created_at", "id", "name", "plan", "role", "trial_ends_at", "updated_at"}, keys(m)); diff != "" {
+	m := workspace.Membership{Workspace: workspace.Workspace{ID: "w", Name: "n", Plan: "trial", TrialEndsAt: &now, TimeZone: "UTC", CreatedAt: now, UpdatedAt: now}, Role: workspace.RoleAdmin}
+	if diff := cmp.Diff([]string{"created_at", "id", "name", "plan", "role", "time_zone", "trial_ends_at", "updated_at"}, keys(m)); diff != "" {
 		t.Errorf("membership JSON (-want +got):\n%s", diff)
 	}
 	k := workspace.APIKey{ID: "k", WorkspaceID: "w", Name: "n", Prefix: "prly_abcdefg", Role: workspace.RoleAgent, CreatedBy: "u", CreatedAt: now, LastUsedAt: &now, RevokedAt: &now}
