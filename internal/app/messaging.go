@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/channel/connect"
 	"github.com/parleyhq/parley/internal/channel/messenger"
@@ -117,8 +119,8 @@ func (a *App) messaging(ctx context.Context) error {
 // workspaceZone is the workspace's time zone for the flow runner, or nil
 // (the runner then uses UTC) when it cannot be read; the failure is
 // logged, since opening hours are then read in UTC.
-func (a *App) workspaceZone(ctx context.Context, workspaceID string) *time.Location {
-	loc, err := a.Workspaces.TimeZone(ctx, workspaceID)
+func (a *App) workspaceZone(ctx context.Context, idb bun.IDB, workspaceID string) *time.Location {
+	loc, err := a.Workspaces.TimeZoneTx(ctx, idb, workspaceID)
 	if err != nil {
 		a.Log.Warn("workspace time zone unavailable; flows use UTC", "workspace", workspaceID, "err", err)
 		return nil

@@ -188,6 +188,16 @@ func get(ctx context.Context, idb bun.IDB, workspaceID, id string) (Channel, err
 	return r.channel(), nil
 }
 
+// GetTx is Get through idb: inside a transaction, without taking a second
+// connection from the pool.
+func (s *Store) GetTx(ctx context.Context, idb bun.IDB, workspaceID, id string) (Channel, error) {
+	c, err := get(ctx, idb, workspaceID, id)
+	if err != nil {
+		return Channel{}, fmt.Errorf("channel: get: %w", err)
+	}
+	return c, nil
+}
+
 // Get returns one channel of the workspace (db.ErrNotFound for another
 // workspace's).
 func (s *Store) Get(ctx context.Context, workspaceID, id string) (Channel, error) {

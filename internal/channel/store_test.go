@@ -177,6 +177,16 @@ func TestConfigureTouchAndUnknown(t *testing.T) {
 			if diff := cmp.Diff(want, byAcct); diff != "" {
 				t.Errorf("prepared ByAccount differs from Get (-want +got):\n%s", diff)
 			}
+			inTx, err := s.GetTx(ctx, tx, ws, c.ID)
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(want, inTx); diff != "" {
+				t.Errorf("GetTx differs from Get (-want +got):\n%s", diff)
+			}
+			if _, err := s.GetTx(ctx, tx, "another-workspace", c.ID); !errors.Is(err, db.ErrNotFound) {
+				t.Errorf("GetTx under another workspace: %v, want not found", err)
+			}
 			return s.Touch(ctx, tx, later, c.ID, other.ID, c.ID)
 		})
 		if err != nil {

@@ -240,6 +240,13 @@ func (s *Store) Create(ctx context.Context, workspaceID string, by audit.Actor, 
 		CreatedBy: contact.ByActor(by).String(), CreatedAt: now, UpdatedAt: now,
 	}
 	err = s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if s.d.Dialect == db.Postgres {
+			// Creations in one workspace take turns, so two at once cannot
+			// both see room for one more flow (SQLite has one writer).
+			if _, err := tx.NewRaw(`SELECT id FROM workspaces WHERE id = ? FOR UPDATE`, workspaceID).Exec(ctx); err != nil {
+				return err
+			}
+		}
 		var n int
 		if err := tx.NewRaw(`SELECT count(*) FROM flows WHERE workspace_id = ?`, workspaceID).Scan(ctx, &n); err != nil {
 			return err

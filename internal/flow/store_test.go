@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,12 +239,33 @@ func TestCreateIsBounded(t *testing.T) {
 		e := setup(t, d)
 		ws := e.workspace(t)
 		f := e.create(t, ws, welcomeJSON)
-		// Copy the first row MaxFlows-1 times in one statement.
+		// Copy the first row MaxFlows-5 times in one statement: room for 4.
 		if _, err := d.W.NewRaw(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
 			INSERT INTO flows (id, workspace_id, name, status, draft, draft_updated_at, created_at, updated_at)
 			SELECT f.id || '-' || n.i, f.workspace_id, f.name, 'archived', f.draft, f.draft_updated_at, f.created_at, f.updated_at
-			FROM flows f, n WHERE f.id = ?`, flow.MaxFlows-1, f.ID).Exec(context.Background()); err != nil {
+			FROM flows f, n WHERE f.id = ?`, flow.MaxFlows-5, f.ID).Exec(context.Background()); err != nil {
 			t.Fatal(err)
+		}
+		// Eight creations at once: exactly four fit, whatever the timing
+		// (on PostgreSQL they take turns on the workspace row).
+		var wg sync.WaitGroup
+		var created, refused atomic.Int32
+		for range 8 {
+			wg.Go(func() {
+				_, _, err := e.store.Create(context.Background(), ws, editor, parse(t, welcomeJSON))
+				switch {
+				case err == nil:
+					created.Add(1)
+				case errors.Is(err, flow.ErrTooManyFlows):
+					refused.Add(1)
+				default:
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if created.Load() != 4 || refused.Load() != 4 {
+			t.Fatalf("concurrent creations near the limit: %d created, %d refused; want 4 and 4", created.Load(), refused.Load())
 		}
 		if _, _, err := e.store.Create(context.Background(), ws, editor, parse(t, welcomeJSON)); !errors.Is(err, flow.ErrTooManyFlows) || !errors.Is(err, db.ErrConflict) {
 			t.Fatalf("create beyond the limit: %v", err)

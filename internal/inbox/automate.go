@@ -57,7 +57,7 @@ func (s *Service) Automate(ctx context.Context, tx bun.Tx, workspaceID, conversa
 	if !conv.Owner.automated() {
 		return Effects{}, ErrNotAutomated
 	}
-	ch, err := s.opt.Channels.Get(ctx, workspaceID, conv.ChannelID)
+	ch, err := s.opt.Channels.GetTx(ctx, tx, workspaceID, conv.ChannelID)
 	if err != nil {
 		return Effects{}, fmt.Errorf("inbox: automate: %w", err)
 	}

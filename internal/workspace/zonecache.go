@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/parleyhq/parley/internal/db"
 )
 
@@ -20,13 +22,21 @@ const maxCachedZones = 10_000
 // is seen at once, one made on another replica within the TTL. An unknown
 // workspace is an error wrapping db.ErrNotFound.
 func (s *Service) TimeZone(ctx context.Context, workspaceID string) (*time.Location, error) {
+	return s.TimeZoneTx(ctx, s.d.R, workspaceID)
+}
+
+// TimeZoneTx is TimeZone reading through idb when the cache misses: inside
+// a transaction, pass it, so the read does not take a second connection
+// from the pool (on PostgreSQL, transactions that each wait for one more
+// connection can use the pool up and wait on each other).
+func (s *Service) TimeZoneTx(ctx context.Context, idb bun.IDB, workspaceID string) (*time.Location, error) {
 	now := s.opt.Now()
 	e, fresh, gen := s.zones.get(workspaceID, now)
 	if fresh {
 		return e.loc, nil
 	}
 	var name string
-	if err := s.d.R.NewRaw(`SELECT time_zone FROM workspaces WHERE id = ?`, workspaceID).Scan(ctx, &name); err != nil {
+	if err := idb.NewRaw(`SELECT time_zone FROM workspaces WHERE id = ?`, workspaceID).Scan(ctx, &name); err != nil {
 		return nil, fmt.Errorf("workspace: time zone: %w", db.NoRows(err))
 	}
 	loc := e.loc

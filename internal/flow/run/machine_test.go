@@ -464,6 +464,12 @@ func TestLoopBound(t *testing.T) {
 	if out := start(p, env()); out.Steps != DefaultMaxSteps {
 		t.Errorf("default bound: %d steps", out.Steps)
 	}
+	// A turn that used its whole budget passes a negative bound: nothing
+	// more runs (it must not mean "the default" again).
+	e.MaxSteps = -1
+	if out := start(p, e); out.Steps != 0 || out.State.Status != StatusEnded || len(out.Problems) != 1 || !out.Problems[0].Fatal {
+		t.Errorf("no steps left: steps %d, state %+v, problems %+v", out.Steps, out.State, out.Problems)
+	}
 	// A dangling edge ends the run with an error too.
 	p = Compile("f1", 1, flow.Document{Start: "nowhere"})
 	if out := start(p, env()); len(out.Problems) != 1 || out.State.Status != StatusEnded {

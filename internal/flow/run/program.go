@@ -122,7 +122,7 @@ func (p *Program) Abandon(st State) []Event {
 // wait for. st must be a session of p (or any State for InputStart).
 func (p *Program) Step(st State, in Input, env Env) Output {
 	m := &machine{p: p, env: &env, st: st, contact: env.Contact, max: env.MaxSteps}
-	if m.max <= 0 {
+	if m.max == 0 {
 		m.max = DefaultMaxSteps
 	}
 	switch in.Kind {

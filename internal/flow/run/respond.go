@@ -156,6 +156,11 @@ func (t *turn) respond(m message, in inbox.Incoming) (inbox.Response, error) {
 				t.count(p, out.Events)
 				t.stepped, t.state, t.wait = true, out.State, nil
 				t.sess.State = out.State
+			case t.sess.abandoned(t.now):
+				// Its job failed for good: the flow ends, and the message
+				// goes on as if no flow ran.
+				t.stepped, t.state, t.wait = true, State{Status: StatusEnded}, nil
+				t.sess.State = t.state
 			case t.sess.Status == StatusWaiting:
 				quiet = true
 			}

@@ -57,7 +57,8 @@ type Options struct {
 	Notifier Notifier
 	// TimeZone is the workspace's time zone, for business hours that
 	// name none (nil: UTC for every workspace).
-	TimeZone func(ctx context.Context, workspaceID string) *time.Location
+	// It reads through idb (the caller's transaction, when there is one).
+	TimeZone func(ctx context.Context, idb bun.IDB, workspaceID string) *time.Location
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Rand returns a number in [0, n) for randomizers (default
@@ -160,9 +161,9 @@ func (r *Runner) zone(name string) (*time.Location, error) {
 }
 
 // location is the workspace's time zone.
-func (r *Runner) location(ctx context.Context, ws string) *time.Location {
+func (r *Runner) location(ctx context.Context, idb bun.IDB, ws string) *time.Location {
 	if r.opt.TimeZone != nil {
-		if l := r.opt.TimeZone(ctx, ws); l != nil {
+		if l := r.opt.TimeZone(ctx, idb, ws); l != nil {
 			return l
 		}
 	}
@@ -175,7 +176,7 @@ func (r *Runner) location(ctx context.Context, ws string) *time.Location {
 // targets. See the package function Simulate.
 func (r *Runner) Simulate(ctx context.Context, ws, flowID string, doc flow.Document, req SimRequest) (SimResult, error) {
 	return Simulate(ctx, doc, req, SimOptions{
-		FlowID: flowID, Caller: r.opt.Caller, Now: r.now(), Location: r.location(ctx, ws), Rand: r.opt.Rand, Zone: r.zone,
+		FlowID: flowID, Caller: r.opt.Caller, Now: r.now(), Location: r.location(ctx, r.opt.DB.R, ws), Rand: r.opt.Rand, Zone: r.zone,
 		// Simulated payloads are bound to a name no workspace has, so one
 		// copied from the preview into a conversation decodes as nothing.
 		Payloads: Payloads{Key: r.opt.PayloadKey, Workspace: "simulate:" + ws},
@@ -189,7 +190,14 @@ func (r *Runner) Simulate(ctx context.Context, ws, flowID string, doc flow.Docum
 				return flow.Document{}, 0, false
 			}
 			p, ok := l.flows[id]
-			return p.Doc, p.Version, ok
+			if !ok {
+				return flow.Document{}, 0, false
+			}
+			prog, err := r.program(ctx, r.opt.DB.R, ws, id, p.Version)
+			if err != nil {
+				return flow.Document{}, 0, false
+			}
+			return prog.Doc, p.Version, true
 		},
 	})
 }

@@ -435,6 +435,35 @@ func TestRunnerHTTP(t *testing.T) {
 	})
 }
 
+// A request job that failed for good (its attempts used up, or lost) does
+// not leave the conversation without automatic answers for ever: a message
+// after the wait's limit ends the session and is answered as without a
+// flow; before it, the flow is still waiting and the message gets nothing.
+func TestRunnerAbandonedWaitEnds(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		h.publish(`{"format":1,"name":"Order","triggers":[{"id":"kw","type":"keyword","mode":"exact","keywords":["order"]}],"start":"call","nodes":[
+			{"id":"call","type":"http","method":"GET","url":"https://shop.example.com/orders","next":"ok","failure_next":"ok"},
+			{"id":"ok","type":"message","text":"Checked."}]}`)
+		h.say("psid-1", "order")
+		if _, err := d.W.NewRaw(`DELETE FROM jobs WHERE kind = ?`, KindHTTP).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		h.say("psid-1", "hello?")
+		if texts := h.saidTexts("psid-1"); len(texts) != 0 {
+			t.Fatalf("while the request may still come: %v", texts)
+		}
+		h.clock.Add(httpWaitLimit + resumeGrace + time.Minute)
+		h.say("psid-1", "hello??")
+		if texts := h.saidTexts("psid-1"); cmp.Diff([]string{h.ch.AutoReply}, texts) != "" {
+			t.Fatalf("after the wait's limit the message is answered as without a flow: %v", texts)
+		}
+		if s := h.session("psid-1"); s.Status != StatusEnded {
+			t.Fatalf("session %+v", s)
+		}
+	})
+}
+
 // Issue 4 item 3: loops are bounded: flows that jump to each other forever
 // stop with an error the author sees.
 func TestRunnerLoopBound(t *testing.T) {

@@ -23,6 +23,24 @@ type session struct {
 	StartedAt     time.Time
 }
 
+// How long a waiting session may go without its job before a message
+// treats it as ended: a job that failed for good (its attempts used up)
+// must not leave the conversation without automatic answers for ever.
+const (
+	// httpWaitLimit covers every attempt of a request job: its timeout
+	// and the backoff before the next.
+	httpWaitLimit = httpMaxAttempts * (httpJobTimeout + time.Minute)
+	// resumeGrace is how late a delay's resume job may still come
+	// (retries with backoff) after the delay's end.
+	resumeGrace = time.Hour
+)
+
+// abandoned reports whether s waits for a job that should have come long
+// ago (see httpWaitLimit and resumeGrace).
+func (s session) abandoned(now time.Time) bool {
+	return s.Status == StatusWaiting && !s.Deadline.IsZero() && now.After(s.Deadline.Add(resumeGrace))
+}
+
 // The statements of the hot path, prepared by Runner.Prepare
 // (db.Statements): every inbound message reads its conversation's session
 // and, in the same statement, the workspace's flow revision (which says

@@ -19,6 +19,11 @@ const (
 	// maxSimRounds bounds the steps one simulation takes in all (a delay
 	// or a request is one round each).
 	maxSimRounds = 500
+	// maxSimCalls bounds the HTTP requests one simulation makes, and
+	// maxSimTime how long it may take in all: a preview must not become
+	// a way to send hundreds of requests from Parley's address.
+	maxSimCalls = 10
+	maxSimTime  = time.Minute
 	// maxGotos bounds the goto_flow jumps one run makes, so that two flows
 	// jumping to each other stop.
 	maxGotos = 8
@@ -133,6 +138,8 @@ func Simulate(ctx context.Context, doc flow.Document, req SimRequest, opt SimOpt
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
 	}
+	ctx, cancel := context.WithTimeout(ctx, maxSimTime)
+	defer cancel()
 	s := &sim{ctx: ctx, opt: opt, res: SimResult{Transcript: []SimEntry{}, Actions: []SimAction{}, Problems: []Problem{}}}
 	s.env = Env{
 		Contact: Contact{FirstName: req.Contact.FirstName, LastName: req.Contact.LastName, Locale: req.Contact.Locale,
@@ -175,6 +182,7 @@ type sim struct {
 	wait   *Wait
 	res    SimResult
 	rounds int
+	calls  int // HTTP requests made
 }
 
 // input applies one input of the virtual contact.
@@ -287,6 +295,11 @@ func (s *sim) call(node string) CallResult {
 		s.note(node, "Would call "+req.Method+" "+origin(req.URL)+" (the preview cannot make requests here).")
 		return CallResult{Err: errors.New("run: no caller")}
 	}
+	if s.calls >= maxSimCalls {
+		s.note(node, fmt.Sprintf("Would call %s %s, but the preview makes at most %d requests.", req.Method, origin(req.URL), maxSimCalls))
+		return CallResult{Err: errors.New("run: preview request limit")}
+	}
+	s.calls++
 	ctx, cancel := context.WithTimeout(s.ctx, req.Timeout)
 	defer cancel()
 	res := Result(s.opt.Caller.Call(ctx, req))

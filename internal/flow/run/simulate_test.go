@@ -2,6 +2,8 @@ package run
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -97,6 +99,26 @@ func TestSimulate(t *testing.T) {
 		res, err := Simulate(context.Background(), loop, SimRequest{}, opt)
 		if err != nil || !strings.Contains(res.Error, "64 steps") || res.State.Status != StatusEnded {
 			t.Errorf("%+v %v", res, err)
+		}
+	})
+	t.Run("a request loop stops at the preview's request limit", func(t *testing.T) {
+		loop, err := flow.Parse([]byte(`{"format":1,"name":"Loop","start":"call","nodes":[
+			{"id":"call","type":"http","method":"GET","url":"https://slow.example.com/","next":"call","failure_next":"call"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &stubCaller{err: errors.New("unreachable")}
+		o := opt
+		o.Caller = c
+		res, err := Simulate(context.Background(), loop, SimRequest{}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.reqs) != maxSimCalls {
+			t.Errorf("%d requests made, want at most %d", len(c.reqs), maxSimCalls)
+		}
+		if !strings.Contains(fmt.Sprint(res.Transcript), "at most") {
+			t.Errorf("the transcript does not say why requests stopped: %+v", res.Transcript)
 		}
 	})
 	t.Run("a payload from another workspace is text", func(t *testing.T) {

@@ -122,7 +122,8 @@ type Env struct {
 	// Zone loads an IANA time zone (nil: time.LoadLocation). The runner
 	// passes a cached one.
 	Zone func(name string) (*time.Location, error)
-	// MaxSteps bounds the nodes one run executes (0: DefaultMaxSteps).
+	// MaxSteps bounds the nodes one run executes (0: DefaultMaxSteps;
+	// negative: none are left, the run stops at its first node).
 	MaxSteps int
 	// Payloads encodes the payloads of the quick replies, buttons and
 	// choices the run sends.

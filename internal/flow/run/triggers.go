@@ -27,7 +27,7 @@ func Rules(flowID, flowName string, ts []flow.Trigger) []trigger.Rule {
 }
 
 // live is what a workspace has published, compiled: its matcher and its
-// live versions by flow, as of a revision.
+// live versions by flow (without their documents), as of a revision.
 type live struct {
 	rev     int64
 	matcher *trigger.Matcher // nil when no published flow has a trigger
@@ -49,8 +49,12 @@ func (r *Runner) published(ctx context.Context, idb bun.IDB, ws string, rev int6
 	l := &live{rev: rev, flows: make(map[string]flow.Published, len(pubs))}
 	var rules []trigger.Rule
 	for _, p := range pubs {
-		l.flows[p.FlowID] = p
 		rules = append(rules, Rules(p.FlowID, p.Name, p.Doc.Triggers)...)
+		// Only the rules and the live version numbers stay in memory:
+		// documents come from the program cache when a flow runs, so a
+		// workspace with many large flows does not pin them all.
+		p.Doc = flow.Document{}
+		l.flows[p.FlowID] = p
 	}
 	if len(rules) > 0 {
 		// Problems were shown when each flow was published; a rule that

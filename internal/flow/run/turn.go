@@ -156,9 +156,19 @@ func (t *turn) env(p *Program) (Env, error) {
 		t.have.Fields = true
 	}
 	return Env{
-		Contact: t.contact, Now: t.now, Location: t.r.location(t.ctx, t.ws), Rand: t.r.opt.Rand, Zone: t.r.zone,
-		MaxSteps: t.r.opt.MaxSteps - t.steps, Payloads: t.r.payloads(t.ws),
+		Contact: t.contact, Now: t.now, Location: t.r.location(t.ctx, t.idb, t.ws), Rand: t.r.opt.Rand, Zone: t.r.zone,
+		MaxSteps: t.remaining(), Payloads: t.r.payloads(t.ws),
 	}, nil
+}
+
+// remaining is the step budget left to this turn: the bound holds across
+// everything one message sets off (a released greeting, then the flow
+// its message starts), never reset to the default by running out.
+func (t *turn) remaining() int {
+	if n := t.r.opt.MaxSteps - t.steps; n > 0 {
+		return n
+	}
+	return -1
 }
 
 // step runs p on in from the state st and applies the outcome: the turn's
@@ -377,6 +387,11 @@ func (t *turn) commit() (inbox.Response, error) {
 		s.Deadline = time.Time{}
 		if t.wait != nil {
 			s.Deadline = t.wait.Until
+			if t.wait.Kind == WaitHTTP {
+				// The request has no deadline of its own; this one lets a
+				// message end a session whose request job died (abandoned).
+				s.Deadline = t.now.Add(httpWaitLimit)
+			}
 		}
 		if !s.Active() {
 			s.Vars, s.Attempts = nil, 0
