@@ -51,9 +51,11 @@ type conversationRow struct {
 	ID       string
 	Name     string
 	Initials string
-	// Preview is the last message in one line; FromUs marks one we sent.
+	// Preview is the last message in one line; From says who of the
+	// business sent it ("You", a teammate's name, "Bot" …), empty for the
+	// person's own.
 	Preview    string
-	FromUs     bool
+	From       string
 	Unanswered bool
 	Channel    string
 	Owner      string
@@ -93,7 +95,7 @@ func (d *Dashboard) conversations(w http.ResponseWriter, r *http.Request) error 
 		}
 		row.Initials = initials(row.Name)
 		if m := s.LastMessage; m != nil {
-			row.Preview, row.FromUs = preview(m.Content), m.Direction == inbox.Out
+			row.Preview, row.From = preview(m.Content), previewFrom(*m, p.User.ID, names)
 			if m.Deleted {
 				row.Preview = "Message removed"
 			}
@@ -122,6 +124,34 @@ func (d *Dashboard) channelNames(r *http.Request, wsID string) (map[string]chann
 
 // memberNames returns the workspace's members' names (or addresses) by
 // user ID, to say which agent wrote what.
+// previewFrom says who of the business sent m, for the conversation
+// list: you, a teammate by name, or the automation; "" for the person's
+// own messages.
+func previewFrom(m inbox.Message, self string, names map[string]string) string {
+	if m.Direction != inbox.Out {
+		return ""
+	}
+	switch m.SenderType {
+	case inbox.SenderAgent:
+		if m.SenderID == self {
+			return "You"
+		}
+		if n := names[m.SenderID]; n != "" {
+			return n
+		}
+		return "Team"
+	case inbox.SenderFlow:
+		return "Bot"
+	case inbox.SenderAI:
+		return "AI"
+	case inbox.SenderBroadcast:
+		return "Broadcast"
+	case inbox.SenderPage:
+		return "Page"
+	}
+	return "You"
+}
+
 func (d *Dashboard) memberNames(r *http.Request, wsID string) (map[string]string, error) {
 	ms, err := d.Workspaces.Members(r.Context(), wsID)
 	if err != nil {
