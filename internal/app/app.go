@@ -23,6 +23,7 @@ import (
 	"github.com/parleyhq/parley/internal/job"
 	"github.com/parleyhq/parley/internal/keyring"
 	"github.com/parleyhq/parley/internal/meta"
+	"github.com/parleyhq/parley/internal/realtime"
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/webhook"
 	"github.com/parleyhq/parley/internal/workspace"
@@ -75,6 +76,9 @@ type App struct {
 	Webhooks *webhook.Intake
 	// Sim is the built-in Meta simulator, when PARLEY_SIMULATOR is on.
 	Sim *Simulator
+	// Events carries live-update hints to open dashboards (the inbox
+	// publishes, the dashboard's event stream subscribes).
+	Events *realtime.Hub
 
 	// Handler is the whole HTTP surface with its middleware.
 	Handler http.Handler
@@ -120,6 +124,11 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	a.Accounts = account.NewService(a.DB, m, account.Options{Now: a.Now, BcryptCost: cfg.BcryptCost, SessionTTL: cfg.SessionTTL, Issuer: cfg.BaseURL.String()})
 	a.Workspaces = workspace.NewService(a.DB, a.Keyring, workspace.Options{Now: a.Now, TrialDays: cfg.TrialDays})
 	a.Jobs = job.New(a.DB, job.Options{Workers: cfg.Workers, Now: a.Now, Log: a.Log})
+	// Before messaging: the inbox publishes to it.
+	if a.Events, err = realtime.New(ctx, a.DB, realtime.Options{Logger: a.Log}); err != nil {
+		a.closeOwned()
+		return nil, fmt.Errorf("app: live updates: %w", err)
+	}
 	if err := a.messaging(ctx); err != nil {
 		a.closeOwned()
 		return nil, err
@@ -133,7 +142,7 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	a.API = &api.API{Accounts: a.Accounts, Workspaces: a.Workspaces, Auth: a.Auth, Guard: a.Guard, DB: a.DB, Now: a.Now, Log: a.Log, BaseURL: cfg.BaseURL.String(),
 		Channels: a.Channels, Connect: a.Connect, Inbox: a.Inbox, Contacts: a.Contacts, Flows: a.Flows, FlowRuns: a.FlowRuns}
 	deps := web.Deps{Accounts: a.Accounts, Workspaces: a.Workspaces, Auth: a.Auth, Guard: a.Guard, DB: a.DB, Now: a.Now, Log: a.Log, BaseURL: cfg.BaseURL.String(),
-		Channels: a.Channels, Connect: a.Connect, Inbox: a.Inbox, Contacts: a.Contacts, Flows: a.Flows}
+		Channels: a.Channels, Connect: a.Connect, Inbox: a.Inbox, Contacts: a.Contacts, Flows: a.Flows, Events: a.Events}
 	if a.Sim != nil {
 		deps.Simulator = a.Sim
 	}
@@ -188,8 +197,9 @@ func (a *App) Listening(baseURL string) {
 // start) and closes the database.
 func (a *App) Close(ctx context.Context) error {
 	// The inbox hands the replies it holds to the Sends queue before
-	// that stops.
-	errs := []error{a.Webhooks.Stop(ctx), a.Inbox.Stop(ctx), a.Jobs.Stop(ctx), a.Sends.Stop(ctx)}
+	// that stops. The hub closes last: what stops before it may still
+	// publish (a closed hub refuses, which is only logged).
+	errs := []error{a.Webhooks.Stop(ctx), a.Inbox.Stop(ctx), a.Jobs.Stop(ctx), a.Sends.Stop(ctx), a.Events.Close()}
 	a.Auth.Wait()
 	if a.Sim != nil {
 		a.Sim.close()
@@ -202,6 +212,9 @@ func (a *App) Close(ctx context.Context) error {
 
 // closeOwned releases what New opened when New fails half way.
 func (a *App) closeOwned() {
+	if a.Events != nil {
+		a.Events.Close()
+	}
 	if a.Sim != nil {
 		a.Sim.close()
 	}

@@ -79,8 +79,10 @@ func (a *App) messaging(ctx context.Context) error {
 		// A flow greeting a new contact by name waits for their profile;
 		// the runner hears when the fetch ends.
 		OnProfile: a.FlowRuns,
-		AppID:     cfg.Meta.AppID,
-		Jobs:      a.Jobs, Sends: a.Sends, Direct: true,
+		// Open dashboards hear what changed, IDs only.
+		Changed: a.publishChange,
+		AppID:   cfg.Meta.AppID,
+		Jobs:    a.Jobs, Sends: a.Sends, Direct: true,
 	})
 	a.Inbox.Register()
 	a.FlowRuns.UseInbox(a.Inbox)

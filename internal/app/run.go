@@ -147,6 +147,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	log.Info("stopping: draining requests and jobs", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	// Event streams never go idle: end them first, or Shutdown would wait
+	// for them until its deadline.
+	a.Events.Close()
 	shutdownErr := srv.Shutdown(sctx)
 	closeErr := a.Close(sctx)
 	return errors.Join(shutdownErr, closeErr)

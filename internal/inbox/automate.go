@@ -95,6 +95,9 @@ func (s *Service) automate(ctx context.Context, tx bun.Tx, ch channel.Channel, c
 		}
 		eff.Sends += len(msgs) - len(fast)
 		eff.direct = append(eff.direct, fast...)
+		if len(msgs) > 0 {
+			eff.addChange(Change{Kind: ChangeMessage, WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, ContactID: conv.ContactID})
+		}
 	}
 	eff.Jobs += r.Jobs
 	by := string(a.Type)
@@ -113,6 +116,7 @@ func (s *Service) automate(ctx context.Context, tx bun.Tx, ch channel.Channel, c
 		if err := audit.Record(ctx, tx, now, conv.WorkspaceID, audit.Actor{}, ActionOwner, "conversation", conv.ID, details); err != nil {
 			return err
 		}
+		eff.addChange(Change{Kind: ChangeConversation, WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, ContactID: conv.ContactID})
 	}
 	if r.Resolve && conv.Status != StatusClosed {
 		if err := db.OneRow(tx.NewRaw(`UPDATE conversations SET status = 'closed', updated_at = ? WHERE id = ?`, now, conv.ID).Exec(ctx)); err != nil {
@@ -122,6 +126,7 @@ func (s *Service) automate(ctx context.Context, tx bun.Tx, ch channel.Channel, c
 			map[string]string{"status": string(StatusClosed), "by": by}); err != nil {
 			return err
 		}
+		eff.addChange(Change{Kind: ChangeConversation, WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, ContactID: conv.ContactID})
 	}
 	return nil
 }

@@ -230,7 +230,7 @@ func (d *direct) send(it outbound) (queued bool) {
 		To: it.to, Content: it.msg.Content, MessagingType: dec.MessagingType, Tag: dec.Tag, Metadata: it.msg.ID,
 	})
 	if err == nil {
-		if err := d.results.add(sentMsg{id: it.msg.ID, channelID: it.ch.ID, mid: res.MID}); err != nil {
+		if err := d.results.add(sentMsg{id: it.msg.ID, channelID: it.ch.ID, mid: res.MID, change: o.change()}); err != nil {
 			// Stopping: the message stays "sending" and its echo (or the
 			// sweep's job, which waits for it) settles it.
 			s.log.Warn("sent message not recorded", "message", it.msg.ID, "err", err)
@@ -316,7 +316,10 @@ type claim struct {
 }
 
 // sentMsg is a send the platform accepted.
-type sentMsg struct{ id, channelID, mid string }
+type sentMsg struct {
+	id, channelID, mid string
+	change             Change // told once stored
+}
 
 // claimBatch claims a batch of messages in one transaction and answers
 // each request.
@@ -352,7 +355,7 @@ func (s *Service) claimBatch(ctx context.Context, batch []*claim) error {
 // sentBatch stores a batch of platform answers in one transaction.
 func (s *Service) sentBatch(ctx context.Context, batch []sentMsg) error {
 	now := s.now()
-	return s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		for _, m := range batch {
 			if _, err := s.st.exec(ctx, tx, sqlSent, m.channelID, m.mid, nullable(m.mid), now, now, m.id); err != nil {
 				return fmt.Errorf("inbox: store send result %s: %w", m.id, err)
@@ -360,6 +363,17 @@ func (s *Service) sentBatch(ctx context.Context, batch []sentMsg) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	var told Effects
+	for _, m := range batch {
+		told.addChange(m.change)
+	}
+	for _, c := range told.changes {
+		s.changed(ctx, c)
+	}
+	return nil
 }
 
 // tokenCache keeps opened page tokens for a moment: opening one is a read

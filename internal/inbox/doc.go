@@ -67,6 +67,15 @@
 // kept with its body replaced by a sealed {"deleted":true}. No message text
 // reaches logs or job payloads: jobs carry IDs only.
 //
+// # Changes: Options.Changed
+//
+// Open dashboards update live: Options.Changed hears a Change (IDs and a
+// kind, never content) once the work is committed — inbound messages and
+// automatic replies through the Effects the caller Notifies, agents'
+// replies, send results and owner and status changes as they commit.
+// Nothing rolled back or refused is told. The app adapts Changes to
+// package realtime, which inbox must not import (it sits above inbox).
+//
 // # Tables of others
 //
 // inbox reads contacts.external_id in joins (the PSID a send goes to) and

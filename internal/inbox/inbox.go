@@ -51,6 +51,11 @@ type Options struct {
 	// automation waiting for the contact's name can go on (nil: nobody
 	// listens). See ProfileListener.
 	OnProfile ProfileListener
+	// Changed hears what changed once it is committed (inbound messages,
+	// replies queued, sent or failed, owner and status changes), for live
+	// dashboards (nil: nobody listens). Ingest and Automate carry their
+	// changes in Effects: Notify tells them.
+	Changed ChangeListener
 	// AppID is Parley's Meta app ID: echoes carrying it are Parley's own
 	// sends. An echo whose metadata names one of Parley's messages is
 	// Parley's too, whatever its app ID.
@@ -127,18 +132,29 @@ type Effects struct {
 	Jobs  int // jobs on Options.Jobs
 	// direct are replies for the direct path, sent once committed.
 	direct []outbound
+	// changes are told to Options.Changed once committed.
+	changes []Change
 }
 
 // Add returns the sum of e and o.
 func (e Effects) Add(o Effects) Effects {
-	return Effects{Sends: e.Sends + o.Sends, Jobs: e.Jobs + o.Jobs, direct: append(e.direct, o.direct...)}
+	r := Effects{Sends: e.Sends + o.Sends, Jobs: e.Jobs + o.Jobs, direct: append(e.direct, o.direct...)}
+	r.changes = append(r.changes, e.changes...)
+	for _, c := range o.changes {
+		r.addChange(c)
+	}
+	return r
 }
 
-// Notify starts what e holds: it sends the direct path's replies and wakes
-// the queues that got jobs. Call it after the transaction that produced e
-// has committed, never before: a reply must not leave for a message whose
-// storage might still roll back.
+// Notify starts what e holds: it sends the direct path's replies, wakes
+// the queues that got jobs and tells Options.Changed what changed. Call it
+// after the transaction that produced e has committed, never before: a
+// reply must not leave, nor a dashboard refresh, for work that might still
+// roll back.
 func (s *Service) Notify(e Effects) {
+	for _, c := range e.changes {
+		s.changed(context.Background(), c)
+	}
 	if len(e.direct) > 0 && s.dir != nil {
 		s.dir.submit(e.direct)
 	}

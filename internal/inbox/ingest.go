@@ -61,9 +61,9 @@ func (s *Service) apply(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *
 	case channel.EventEcho:
 		return s.echo(ctx, tx, ch, ev)
 	case channel.EventDelivery, channel.EventRead:
-		return s.receipt(ctx, tx, ch, ev)
+		return s.receipt(ctx, tx, ch, ev, eff)
 	case channel.EventHandover:
-		return s.handover(ctx, tx, ch, ev)
+		return s.handover(ctx, tx, ch, ev, eff)
 	case channel.EventPolicy:
 		return s.policy(ctx, tx, ch, ev)
 	case eventDeleted:
@@ -122,6 +122,7 @@ func (s *Service) fromPerson(ctx context.Context, tx bun.Tx, ch channel.Channel,
 		// no second reply.
 		return err
 	}
+	eff.addChange(Change{Kind: ChangeMessage, WorkspaceID: ch.WorkspaceID, ConversationID: conv.ID, ContactID: ct.ID})
 	interactions := 0
 	if ev.Kind == channel.EventMessage || ev.Kind == channel.EventPostback {
 		interactions = 1
@@ -311,7 +312,7 @@ const (
 // outgoing message of the conversation sent at or before the watermark,
 // or named in MIDs, moves forward — sent → delivered → read, never back. A
 // receipt for a person Parley does not know changes nothing.
-func (s *Service) receipt(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *channel.Inbound) error {
+func (s *Service) receipt(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *channel.Inbound, eff *Effects) error {
 	if ev.Watermark.IsZero() && len(ev.MIDs) == 0 {
 		return nil
 	}
@@ -322,6 +323,8 @@ func (s *Service) receipt(ctx context.Context, tx bun.Tx, ch channel.Channel, ev
 	if err != nil {
 		return err
 	}
+	// Told even when no row moved: a hint costs a page one refresh.
+	eff.addChange(Change{Kind: ChangeMessage, WorkspaceID: ch.WorkspaceID, ConversationID: conv.ID, ContactID: conv.ContactID})
 	now := s.now()
 	at := eventTime(ev, now)
 	wm := ev.Watermark.UTC().Truncate(time.Microsecond)
@@ -372,7 +375,7 @@ func (s *Service) keepWatermark(ctx context.Context, tx bun.Tx, kind channel.Eve
 // handover applies a thread-control change: when another app gets the
 // thread (Meta's Page inbox, a live-chat tool) a human answers; when
 // Parley gets it back, the bot does again.
-func (s *Service) handover(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *channel.Inbound) error {
+func (s *Service) handover(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *channel.Inbound, eff *Effects) error {
 	h := ev.Handover
 	if h == nil {
 		return nil
@@ -401,8 +404,11 @@ func (s *Service) handover(ctx context.Context, tx bun.Tx, ch channel.Channel, e
 		return nil // unchanged; or already automated (bot or AI), or deliberately nobody
 	}
 	now := s.now()
-	_, err = setOwner(ctx, tx, conv, owner, eventTime(ev, now), now)
-	return err
+	if _, err = setOwner(ctx, tx, conv, owner, eventTime(ev, now), now); err != nil {
+		return err
+	}
+	eff.addChange(Change{Kind: ChangeConversation, WorkspaceID: ch.WorkspaceID, ConversationID: conv.ID, ContactID: conv.ContactID})
+	return nil
 }
 
 // ours reports whether appID is Parley's app.

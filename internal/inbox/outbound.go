@@ -150,6 +150,7 @@ func (s *Service) Reply(ctx context.Context, a Author, workspaceID, conversation
 	if err != nil {
 		return nil, fmt.Errorf("inbox: reply: %w", err)
 	}
-	s.Notify(Effects{Sends: len(out) - len(fast), direct: fast})
+	s.Notify(Effects{Sends: len(out) - len(fast), direct: fast,
+		changes: []Change{{Kind: ChangeMessage, WorkspaceID: workspaceID, ConversationID: conv.ID, ContactID: conv.ContactID}}})
 	return out, nil
 }

@@ -176,5 +176,6 @@ func (s *Service) change(ctx context.Context, a audit.Actor, workspaceID, id, co
 	if err != nil {
 		return fmt.Errorf("inbox: set %s: %w", column, err)
 	}
+	s.changed(ctx, Change{Kind: ChangeConversation, WorkspaceID: workspaceID, ConversationID: id})
 	return nil
 }

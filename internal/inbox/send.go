@@ -189,6 +189,7 @@ func (s *Service) sent(ctx context.Context, o *outgoing, mid string) result {
 		// for its echo instead of sending it again.
 		return again(0, fmt.Errorf("inbox: send: store result: %w", err))
 	}
+	s.changed(ctx, o.change())
 	return finished()
 }
 
@@ -251,6 +252,7 @@ func (s *Service) fail(ctx context.Context, o *outgoing, code, message string, c
 		return again(0, fmt.Errorf("inbox: send: mark failed: %w", err))
 	}
 	s.log.Info("message not sent", "message", o.ID, "conversation", o.ConversationID, "code", code)
+	s.changed(ctx, o.change())
 	if cause != nil {
 		return giveUp(fmt.Errorf("inbox: send: %w", cause))
 	}
@@ -264,4 +266,9 @@ func clip(s string) string {
 		return s
 	}
 	return s[:max]
+}
+
+// change is the Change a stored send result of o makes.
+func (o *outgoing) change() Change {
+	return Change{Kind: ChangeMessage, WorkspaceID: o.WorkspaceID, ConversationID: o.ConversationID, ContactID: o.ContactID}
 }

@@ -86,6 +86,7 @@ func TestBrowserTestPageConversation(t *testing.T) {
 	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS(".message-out .tick-delivered")))
 	browser.Screenshot(t, ctx, "conversation")
 	conversation := browser.Run(t, ctx, chromedp.Location())
+	conversations := strings.Split(conversation, "/conversations/")[0] + "/conversations"
 
 	// At phone width: the same conversation, writing as the customer.
 	phone := browser.New(t, browser.Phone())
@@ -95,6 +96,17 @@ func TestBrowserTestPageConversation(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(".steps")),
 		chromedp.Navigate(conversation),
 		chromedp.WaitVisible(chromedp.CSS(".message-out .tick-delivered")),
+	)
+	// Issue 5 item 4: the open conversations list updates live. It is left
+	// open, its event stream connected, while the customer writes from the
+	// phone.
+	browser.Do(t, ctx,
+		chromedp.Navigate(conversations),
+		chromedp.WaitVisible(chromedp.CSS(".conversation-row")),
+		chromedp.WaitReady(chromedp.CSS("html[data-live-open]")),
+	)
+	listOpened := time.Now()
+	browser.Do(t, phone,
 		chromedp.SendKeys(chromedp.CSS("#customer-text"), "Great, I'll order two.", chromedp.NodeVisible),
 		chromedp.Click(chromedp.CSS(`form[action$="/as-customer"] button`), chromedp.NodeVisible),
 	)
@@ -102,6 +114,13 @@ func TestBrowserTestPageConversation(t *testing.T) {
 		`Array.from(document.querySelectorAll(".message-in .bubble-text")).some(e => e.textContent === "Great, I'll order two.")`,
 		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(0)))
 	browser.Screenshot(t, phone, "conversation-phone")
+	// The list shows the new message through its event stream, long
+	// before its fallback poll (every 30 s) could: the bound is half of
+	// that, counted from when the list was loaded, so the poll cannot be
+	// what passes it.
+	browser.Run(t, ctx, chromedp.Poll[chromedp.Void](
+		`Array.from(document.querySelectorAll(".conversation-preview")).some(e => e.textContent.includes("Great, I'll order two."))`,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(max(time.Second, 15*time.Second-time.Since(listOpened)))))
 	browser.Do(t, phone,
 		chromedp.Navigate(s.URL+strings.Split(strings.TrimPrefix(conversation, s.URL), "/conversations/")[0]+"/channels"),
 		chromedp.WaitVisible(chromedp.CSS(".list-row")),

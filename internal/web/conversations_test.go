@@ -59,7 +59,7 @@ func TestConversationPages(t *testing.T) {
 		conv := convs + "/" + id
 
 		p := owner.eventually(conv, "Sok Dara") // the profile arrives by a job
-		p.want(t, http.StatusOK, "Do you have sun hats?", "message-in", "Reply to Sok Dara", "Replies are open until", "Write as the customer", `hx-trigger="every 2s"`)
+		p.want(t, http.StatusOK, "Do you have sun hats?", "message-in", "Reply to Sok Dara", "Replies are open until", "Write as the customer", `hx-trigger="live-update from:body, every 30s"`, `data-live="/w/`)
 
 		// The thread alone, for polling; unchanged, it answers 204.
 		frag := owner.get(conv+"/thread").want(t, http.StatusOK, "Do you have sun hats?").lacks(t, "<html", "Reply to")

@@ -32,5 +32,6 @@
 // interface, which the app fills in when PARLEY_SIMULATOR is on.
 //
 // web imports access, account, workspace, audit, channel, channel/connect,
-// contact, flow, inbox, httpx, validate and db; it must not import api or app.
+// contact, flow, inbox, realtime (to serve the live-update stream),
+// httpx, validate and db; it must not import api or app.
 package web

@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/realtime"
 	"github.com/parleyhq/parley/internal/workspace"
 )
 
@@ -45,6 +46,9 @@ type Deps struct {
 	Flows *flow.Store
 	// Simulator is the built-in test page; nil when the simulator is off.
 	Simulator Simulator
+	// Events is the live-update hub the conversation pages listen to
+	// (GET …/events); nil leaves them on their slow poll.
+	Events *realtime.Hub
 }
 
 // Simulator is the built-in Meta simulator as the dashboard uses it: a
@@ -161,6 +165,8 @@ func (d *Dashboard) Routes() []access.Route {
 		{Method: "POST", Pattern: ws + "/channels/{channel_id}/disconnect", Policy: admin.AllowedWhenReadOnly(), Handler: d.disconnect},
 		{Method: "POST", Pattern: ws + "/channels/{channel_id}/test-conversation", Policy: agent, Handler: d.startTestConversation},
 
+		// Live-update hints for the open pages of the workspace (SSE).
+		{Method: "GET", Pattern: ws + "/events", Policy: viewer, Handler: d.events},
 		{Method: "GET", Pattern: ws + "/conversations", Policy: viewer, Handler: d.conversations},
 		{Method: "GET", Pattern: ws + "/conversations/{conversation_id}", Policy: viewer, Handler: d.conversation},
 		// The thread alone, polled by the conversation page.

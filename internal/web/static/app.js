@@ -160,6 +160,46 @@
     });
   });
 
+  // Live updates. A page region that shows conversations carries
+  // data-live with its workspace's event stream; while one is on the page
+  // an EventSource listens, and each hint (IDs only) fires "live-update" on
+  // the body, which the regions' hx-trigger refreshes on. Hints arriving
+  // together make one refresh. The regions keep a slow poll as the
+  // fallback should the stream be down. One stream per page at most: it is
+  // closed when a boosted navigation leaves the pages that want it.
+  var live = null;
+  var liveURL = "";
+  var liveTimer = 0;
+  function liveUpdate() {
+    if (liveTimer) return;
+    liveTimer = setTimeout(function () {
+      liveTimer = 0;
+      document.body.dispatchEvent(new CustomEvent("live-update"));
+    }, 100);
+  }
+  function syncLive() {
+    var el = document.querySelector("[data-live]");
+    var url = el ? el.getAttribute("data-live") : "";
+    if (url === liveURL && live && live.readyState !== EventSource.CLOSED) return;
+    if (live) live.close();
+    live = null;
+    document.documentElement.removeAttribute("data-live-open");
+    liveURL = url;
+    if (!url || !window.EventSource) return;
+    live = new EventSource(url);
+    // Marks the page while the stream is open (the browser tests wait
+    // for it before they expect live updates).
+    var root = document.documentElement;
+    root.removeAttribute("data-live-open");
+    live.addEventListener("open", function () { root.setAttribute("data-live-open", ""); });
+    live.addEventListener("error", function () { root.removeAttribute("data-live-open"); });
+    ["conversation", "message", "resync"].forEach(function (kind) {
+      live.addEventListener(kind, liveUpdate);
+    });
+  }
+  document.addEventListener("htmx:load", syncLive);
+  document.addEventListener("DOMContentLoaded", syncLive);
+
   // A read-only field holding a secret selects itself when focused, so it
   // can be copied by hand too.
   document.addEventListener("focusin", function (event) {
