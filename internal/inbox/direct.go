@@ -327,7 +327,7 @@ func (s *Service) claimBatch(ctx context.Context, batch []*claim) error {
 	won := make([]bool, len(batch))
 	err := s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		for i, c := range batch {
-			res, err := s.st.exec(ctx, tx, sqlMarkSending, c.messagingType, c.tag, c.at, c.id)
+			res, err := s.st.Exec(ctx, tx, sqlMarkSending, c.messagingType, c.tag, c.at, c.id)
 			if err != nil {
 				return fmt.Errorf("inbox: claim %s: %w", c.id, err)
 			}
@@ -357,7 +357,7 @@ func (s *Service) sentBatch(ctx context.Context, batch []sentMsg) error {
 	now := s.now()
 	err := s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		for _, m := range batch {
-			if _, err := s.st.exec(ctx, tx, sqlSent, m.channelID, m.mid, nullable(m.mid), now, now, m.id); err != nil {
+			if _, err := s.st.Exec(ctx, tx, sqlSent, m.channelID, m.mid, nullable(m.mid), now, now, m.id); err != nil {
 				return fmt.Errorf("inbox: store send result %s: %w", m.id, err)
 			}
 		}

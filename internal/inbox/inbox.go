@@ -77,8 +77,8 @@ type Service struct {
 	kr  *keyring.Keyring
 	opt Options
 	log *slog.Logger
-	st  stmts
-	dir *direct // nil without Options.Direct
+	st  *db.Statements // the hot path's statements, prepared (Prepare)
+	dir *direct        // nil without Options.Direct
 }
 
 // New returns a Service on d sealing bodies with kr.
@@ -89,7 +89,7 @@ func New(d *db.DB, kr *keyring.Keyring, opt Options) *Service {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	s := &Service{d: d, kr: kr, opt: opt, log: opt.Log.With("component", "inbox"), st: stmts{db.NewStatements(d, "inbox")}}
+	s := &Service{d: d, kr: kr, opt: opt, log: opt.Log.With("component", "inbox"), st: db.NewStatements(d, "inbox")}
 	if opt.Direct && opt.Sends != nil {
 		s.dir = newDirect(s)
 	}

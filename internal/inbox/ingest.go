@@ -264,7 +264,7 @@ func (s *Service) matchEcho(ctx context.Context, tx bun.Tx, channelID string, ev
 	var err error
 	switch {
 	case ev.Metadata != "" && ev.MID != "":
-		err = db.OneRow(s.st.exec(ctx, tx, sqlEchoByMetadata, at, at, now, ev.MID, ev.Metadata, channelID, ev.MID, channelID, ev.MID))
+		err = db.OneRow(s.st.Exec(ctx, tx, sqlEchoByMetadata, at, at, now, ev.MID, ev.Metadata, channelID, ev.MID, channelID, ev.MID))
 	case ev.Metadata != "":
 		err = db.OneRow(tx.NewRaw(echoSet+` WHERE id = ? AND channel_id = ? AND direction = 'out'`, at, at, now, ev.Metadata, channelID).Exec(ctx))
 	default:
@@ -279,7 +279,7 @@ func (s *Service) matchEcho(ctx context.Context, tx bun.Tx, channelID string, ev
 	if ev.MID == "" {
 		return false, nil
 	}
-	err = db.OneRow(s.st.exec(ctx, tx, sqlEchoByMID, at, at, now, channelID, ev.MID))
+	err = db.OneRow(s.st.Exec(ctx, tx, sqlEchoByMID, at, at, now, channelID, ev.MID))
 	if errors.Is(err, db.ErrNotFound) {
 		return false, nil
 	}
@@ -335,9 +335,9 @@ func (s *Service) receipt(ctx context.Context, tx bun.Tx, ch channel.Channel, ev
 	}
 	if len(ev.MIDs) == 0 {
 		if ev.Kind == channel.EventRead {
-			_, err = s.st.exec(ctx, tx, sqlRead, at, at, now, conv.ID, wm)
+			_, err = s.st.Exec(ctx, tx, sqlRead, at, at, now, conv.ID, wm)
 		} else {
-			_, err = s.st.exec(ctx, tx, sqlDelivered, at, now, conv.ID, wm)
+			_, err = s.st.Exec(ctx, tx, sqlDelivered, at, now, conv.ID, wm)
 		}
 		if err != nil {
 			return fmt.Errorf("apply %s receipt: %w", ev.Kind, err)
@@ -361,11 +361,11 @@ func (s *Service) receipt(ctx context.Context, tx bun.Tx, ch channel.Channel, ev
 // keepWatermark records a receipt's watermark on the conversation, for
 // messages whose sending is not stored yet: a read implies delivery.
 func (s *Service) keepWatermark(ctx context.Context, tx bun.Tx, kind channel.EventKind, convID string, wm time.Time) error {
-	if _, err := s.st.exec(ctx, tx, sqlDeliveredUpto, wm, convID, wm); err != nil {
+	if _, err := s.st.Exec(ctx, tx, sqlDeliveredUpto, wm, convID, wm); err != nil {
 		return fmt.Errorf("keep delivery watermark: %w", err)
 	}
 	if kind == channel.EventRead {
-		if _, err := s.st.exec(ctx, tx, sqlReadUpto, wm, convID, wm); err != nil {
+		if _, err := s.st.Exec(ctx, tx, sqlReadUpto, wm, convID, wm); err != nil {
 			return fmt.Errorf("keep read watermark: %w", err)
 		}
 	}

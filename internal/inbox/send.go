@@ -108,7 +108,7 @@ const (
 // job's final attempt, when nothing may be left in between.
 func (s *Service) deliver(ctx context.Context, p idJob, last bool) result {
 	var o outgoing
-	err := s.st.row(ctx, s.d.R, o.dest(), sqlLoadOutgoing, p.WS, p.ID)
+	err := s.st.Row(ctx, s.d.R, o.dest(), sqlLoadOutgoing, p.WS, p.ID)
 	if errors.Is(db.NoRows(err), db.ErrNotFound) {
 		return finished() // erased with its conversation or contact
 	}
@@ -156,7 +156,7 @@ func (s *Service) deliver(ctx context.Context, p idJob, last bool) result {
 	if err != nil {
 		return again(0, fmt.Errorf("inbox: send: %w", err))
 	}
-	err = db.OneRow(s.st.exec(ctx, s.d.W, sqlMarkSending, dec.MessagingType, dec.Tag, now, o.ID))
+	err = db.OneRow(s.st.Exec(ctx, s.d.W, sqlMarkSending, dec.MessagingType, dec.Tag, now, o.ID))
 	if errors.Is(err, db.ErrNotFound) {
 		return finished() // moved on meanwhile
 	}
@@ -183,7 +183,7 @@ func (s *Service) deliver(ctx context.Context, p idJob, last bool) result {
 // first: the status only moves forward.
 func (s *Service) sent(ctx context.Context, o *outgoing, mid string) result {
 	now := s.now()
-	_, err := s.st.exec(ctx, s.d.W, sqlSent, o.ChannelID, mid, nullable(mid), now, now, o.ID)
+	_, err := s.st.Exec(ctx, s.d.W, sqlSent, o.ChannelID, mid, nullable(mid), now, now, o.ID)
 	if err != nil {
 		// The message went out; the next run finds it "sending" and waits
 		// for its echo instead of sending it again.
@@ -203,7 +203,7 @@ func (s *Service) failed(ctx context.Context, o *outgoing, ch channel.Channel, s
 		// Nothing reached the platform: back to queued, so that the next
 		// run sends it. Should this update fail, the next run finds it
 		// "sending" and never sends: the safe side.
-		if _, err := s.st.exec(ctx, s.d.W, sqlRequeue, clip(se.Message), s.now(), o.ID); err != nil {
+		if _, err := s.st.Exec(ctx, s.d.W, sqlRequeue, clip(se.Message), s.now(), o.ID); err != nil {
 			return again(0, fmt.Errorf("inbox: send: requeue: %w", err))
 		}
 		return again(se.RetryAfter, fmt.Errorf("inbox: send: %w", se))
@@ -247,7 +247,7 @@ func (s *Service) awaitEcho(ctx context.Context, o *outgoing, last bool) result 
 // message safe to show. With cause set, the job is dead-lettered with it
 // (a platform refusal worth keeping); otherwise it is done.
 func (s *Service) fail(ctx context.Context, o *outgoing, code, message string, cause error) result {
-	_, err := s.st.exec(ctx, s.d.W, sqlFail, code, clip(message), s.now(), o.ID)
+	_, err := s.st.Exec(ctx, s.d.W, sqlFail, code, clip(message), s.now(), o.ID)
 	if err != nil {
 		return again(0, fmt.Errorf("inbox: send: mark failed: %w", err))
 	}

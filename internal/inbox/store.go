@@ -54,7 +54,7 @@ var (
 // once at start, outside any transaction; until it has run, the same
 // statements go through bun, only slower.
 func (s *Service) Prepare(ctx context.Context) error {
-	if err := s.st.prepare(ctx, hotWrites, hotReads); err != nil {
+	if err := s.st.Prepare(ctx, hotWrites, hotReads); err != nil {
 		return err
 	}
 	return s.opt.Contacts.Prepare(ctx)
@@ -66,7 +66,7 @@ func (s *Service) Prepare(ctx context.Context) error {
 func (s *Service) conversationOf(ctx context.Context, idb bun.IDB, ch channel.Channel, ct contact.Contact, newContact bool, now time.Time) (Conversation, error) {
 	var r convRow
 	if !newContact {
-		err := s.st.row(ctx, idb, r.dest(), sqlConversationOf, ch.ID, ct.ID, ch.WorkspaceID)
+		err := s.st.Row(ctx, idb, r.dest(), sqlConversationOf, ch.ID, ct.ID, ch.WorkspaceID)
 		if err == nil {
 			return r.conversation(), nil
 		}
@@ -91,7 +91,7 @@ func (s *Service) conversationOf(ctx context.Context, idb bun.IDB, ch channel.Ch
 	} else if n == 1 {
 		return c, nil
 	}
-	if err := s.st.row(ctx, idb, r.dest(), sqlConversationOf, ch.ID, ct.ID, ch.WorkspaceID); err != nil {
+	if err := s.st.Row(ctx, idb, r.dest(), sqlConversationOf, ch.ID, ct.ID, ch.WorkspaceID); err != nil {
 		return Conversation{}, fmt.Errorf("find conversation: %w", db.NoRows(err))
 	}
 	return r.conversation(), nil
@@ -105,7 +105,7 @@ func (s *Service) findConversation(ctx context.Context, idb bun.IDB, ch channel.
 		return Conversation{}, err
 	}
 	var r convRow
-	if err := s.st.row(ctx, idb, r.dest(), sqlConversationOf, ch.ID, ct.ID, ch.WorkspaceID); err != nil {
+	if err := s.st.Row(ctx, idb, r.dest(), sqlConversationOf, ch.ID, ct.ID, ch.WorkspaceID); err != nil {
 		return Conversation{}, db.NoRows(err)
 	}
 	return r.conversation(), nil
@@ -114,7 +114,7 @@ func (s *Service) findConversation(ctx context.Context, idb bun.IDB, ch channel.
 // seen records an event key and reports whether it had been recorded
 // before: the idempotency of events without a platform message ID.
 func (s *Service) seen(ctx context.Context, idb bun.IDB, channelID, key string, now time.Time) (bool, error) {
-	n, err := affected(s.st.exec(ctx, idb, sqlSeenKey, channelID, key, now))
+	n, err := affected(s.st.Exec(ctx, idb, sqlSeenKey, channelID, key, now))
 	if err != nil {
 		return false, fmt.Errorf("record event key: %w", err)
 	}
@@ -129,7 +129,7 @@ func (s *Service) insertMessage(ctx context.Context, idb bun.IDB, m *Message) (b
 	if err != nil {
 		return false, fmt.Errorf("seal message: %w", err)
 	}
-	n, err := affected(s.st.exec(ctx, idb, sqlInsertMessage,
+	n, err := affected(s.st.Exec(ctx, idb, sqlInsertMessage,
 		m.ID, m.WorkspaceID, m.ChannelID, m.ConversationID, m.ContactID, string(m.Direction), m.Kind, sealed,
 		string(m.SenderType), nullable(m.SenderID), nullable(m.ExternalID), nullable(m.ReplyTo), string(m.Status),
 		m.MessagingType, m.Tag, nullTime(m.PlatformAt), nullTime(m.SentAt), m.CreatedAt, m.UpdatedAt))
@@ -146,9 +146,9 @@ func (s *Service) touchInbound(ctx context.Context, idb bun.IDB, id string, at, 
 	var r convRow
 	var err error
 	if opensWindow {
-		err = s.st.row(ctx, idb, r.dest(), sqlTouchWindow, at, at, interactions, now, at, at, id)
+		err = s.st.Row(ctx, idb, r.dest(), sqlTouchWindow, at, at, interactions, now, at, at, id)
 	} else {
-		err = s.st.row(ctx, idb, r.dest(), sqlTouch, at, at, interactions, now, id)
+		err = s.st.Row(ctx, idb, r.dest(), sqlTouch, at, at, interactions, now, id)
 	}
 	if err != nil {
 		return Conversation{}, fmt.Errorf("update conversation: %w", db.NoRows(err))
