@@ -22,7 +22,13 @@
 //   - overload (scenario_overload.go): capacity, then twice that offered
 //     for 15 s: goodput, resets, latency, memory, recovery and, once Parley
 //     has stopped, a check in its database that nothing acknowledged was
-//     lost.
+//     lost;
+//   - memory (scenario_memory.go): another Parley process on the issue's
+//     data set of two million contacts and a million conversations
+//     (generated once and cached, copied per run): resident memory idle,
+//     and conversation list calls through the API. It has its own time
+//     bounds (generating the set takes minutes); BENCH_NO_DATASET=1 skips
+//     it.
 //
 // Files: parley.go controls the subprocess; load.go holds the HTTP poster
 // and the open- and closed-loop generators; stats.go the percentiles;
@@ -67,6 +73,7 @@ type bench struct {
 	store   *store
 	poster  *Poster
 	replies *tracker
+	bin     string   // the parley binary
 	secret  string   // the Meta app secret webhooks are signed with
 	pages   []string // connected Page IDs
 	people  []person // the pool, spread over the pages
@@ -84,8 +91,8 @@ type bench struct {
 // person is a simulated Messenger user of one page.
 type person struct{ page, psid string }
 
-func run(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, runLimit)
+func run(parent context.Context) error {
+	ctx, cancel := context.WithTimeout(parent, runLimit)
 	defer cancel()
 	dir, err := os.MkdirTemp("", "parley-bench-")
 	if err != nil {
@@ -103,7 +110,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 
-	b := &bench{replies: newTracker(), out: &report{}, acked: map[string][]string{}}
+	b := &bench{replies: newTracker(), bin: bin, out: &report{}, acked: map[string][]string{}}
 	// Echoes stay on, as on Meta for an app subscribed to message_echoes:
 	// every reply comes back to Parley as a webhook, and processing it is
 	// part of a reply's cost.
@@ -177,6 +184,12 @@ func run(ctx context.Context) error {
 	}
 	if err = b.checkLoss(ctx, data); err != nil {
 		return err
+	}
+	if wanted("memory") {
+		// Not bounded by runLimit: generating the data set takes minutes.
+		if err = b.memory(parent); err != nil {
+			return err
+		}
 	}
 	b.out.summary()
 	return nil

@@ -104,6 +104,9 @@ func (g *Guard) authorize(w http.ResponseWriter, r *http.Request, rt Route) (*ht
 		if !p.apiKeys {
 			return r, httpx.Forbidden("API keys cannot be used for this; sign in to the dashboard instead.")
 		}
+		if p.scope != "" && !princ.APIKey.Scopes.Has(p.scope) {
+			return r, httpx.Forbidden("This API key lacks the scope " + string(p.scope) + "; ask an admin of the workspace for a key that has it.")
+		}
 		role = princ.APIKey.Role
 		ws, err = g.Workspaces.Get(r.Context(), wsID)
 	default:

@@ -11,9 +11,10 @@ import (
 type Policy struct {
 	public     bool
 	signedIn   bool
-	minRole    workspace.Role // set for routes under /workspaces/{workspace_id}
-	apiKeys    bool           // API keys may call (only workspace routes)
-	readOnlyOK bool           // a write that stays allowed when the trial has expired
+	minRole    workspace.Role  // set for routes under /workspaces/{workspace_id}
+	apiKeys    bool            // API keys may call (only workspace routes)
+	readOnlyOK bool            // a write that stays allowed when the trial has expired
+	scope      workspace.Scope // an API key must carry it ("" for none)
 }
 
 // Public routes need no caller (sign-up, login, health, webhooks).
@@ -32,6 +33,20 @@ func Member(min workspace.Role) Policy {
 
 // SessionOnly refuses API keys on a member route (managing API keys, say).
 func (p Policy) SessionOnly() Policy { p.apiKeys = false; return p }
+
+// Scope requires an API key calling this member route to carry s (a key
+// without it gets 403 even when its role suffices). Scopes add to roles
+// and never replace them: the key's role must still be at least the
+// route's, and a signed-in member of that role may call too, since a
+// person acting through the dashboard is who the scope would stand in for
+// and the member's own role already bounds what they may do. Use it for
+// routes that only a purpose-made key should reach (call-log uploads from
+// a phone: workspace.ScopeCallLogsWrite), so that an ordinary integration
+// key leaked or misused cannot.
+func (p Policy) Scope(s workspace.Scope) Policy { p.scope = s; return p }
+
+// RequiredScope returns the scope API keys need on this route ("" for none).
+func (p Policy) RequiredScope() workspace.Scope { return p.scope }
 
 // AllowedWhenReadOnly lets a write through after the trial expired (for
 // example leaving the workspace or deleting it: nothing is ever held hostage).
@@ -58,6 +73,9 @@ func (p Policy) String() string {
 		s := "member:" + string(p.minRole)
 		if !p.apiKeys {
 			s += " (session only)"
+		}
+		if p.scope != "" {
+			s += " (key scope " + string(p.scope) + ")"
 		}
 		return s
 	case p.signedIn:

@@ -101,6 +101,10 @@ func (a *API) updateContact(w http.ResponseWriter, r *http.Request) error {
 			if _, err := a.Contacts.SetStage(ctx, tx, c.WorkspaceID, c.ID, *stage, by); err != nil {
 				return err
 			}
+			// The default pipeline's board follows the lead stage.
+			if err := a.Pipelines.SyncStage(ctx, tx, c.WorkspaceID, c.ID, *stage, by); err != nil {
+				return err
+			}
 		}
 		if in.Subscribed != nil {
 			if _, err := a.Contacts.SetSubscribed(ctx, tx, c.WorkspaceID, c.ID, *in.Subscribed, by); err != nil {

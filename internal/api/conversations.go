@@ -3,7 +3,9 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/access"
@@ -13,15 +15,23 @@ import (
 	"github.com/parleyhq/parley/internal/inbox"
 )
 
-// conversationJSON is a conversation with a summary of its contact.
-// reply_policy (detail only) says whether a person may reply now, and why
-// not, the way the reply endpoint will decide.
+// conversationJSON is a conversation with a summary of its contact: its
+// status (open, pending, snoozed until snoozed_until, resolved), its owner
+// (bot, ai, human, nobody: while human, automation stays silent), its
+// assignee and team, and whether the person wrote since a member last
+// marked it seen (unread). reply_policy (detail only) says whether a
+// person may reply now, and why not, the way the reply endpoint will
+// decide.
 type conversationJSON struct {
 	ID               string           `json:"id"`
 	ChannelID        string           `json:"channel_id"`
 	Status           string           `json:"status"`
 	Owner            string           `json:"owner"`
 	AssigneeID       *string          `json:"assignee_id"`
+	TeamID           *string          `json:"team_id"`
+	SnoozedUntil     *time.Time       `json:"snoozed_until"`
+	Unread           bool             `json:"unread"`
+	AgentLastSeenAt  *time.Time       `json:"agent_last_seen_at"`
 	Contact          contactSummary   `json:"contact"`
 	LastActivityAt   time.Time        `json:"last_activity_at"`
 	LastInboundAt    *time.Time       `json:"last_inbound_at"`
@@ -54,9 +64,13 @@ func toConversationJSON(c inbox.Conversation, contactName string) conversationJS
 		Contact:        contactSummary{ID: c.ContactID, Name: contactName},
 		LastActivityAt: c.LastActivityAt, LastInboundAt: timePtr(c.LastInboundAt),
 		InteractionCount: c.InteractionCount, UnreachableAt: timePtr(c.UnreachableAt), CreatedAt: c.CreatedAt,
+		SnoozedUntil: timePtr(c.SnoozedUntil), Unread: c.Unread(), AgentLastSeenAt: timePtr(c.AgentLastSeenAt),
 	}
 	if c.AssigneeID != "" {
 		out.AssigneeID = &c.AssigneeID
+	}
+	if c.TeamID != "" {
+		out.TeamID = &c.TeamID
 	}
 	return out
 }
@@ -126,21 +140,22 @@ func pageLimit(r *http.Request) (int, error) {
 }
 
 // listConversations lists the workspace's conversations, most recently
-// active first. next_before continues the list when the page was full.
+// active first, filtered by the query (listOptions). next_cursor continues
+// the list ("" on the last page); next_before repeats it for clients of
+// the first version of this endpoint, which paged with ?before=.
 func (a *API) listConversations(w http.ResponseWriter, r *http.Request) error {
-	n, err := pageLimit(r)
+	opt, err := listOptions(r)
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	opt := inbox.ListOptions{Status: inbox.Status(q.Get("status")), ChannelID: q.Get("channel_id"), Limit: n, Before: q.Get("before")}
-	if opt.Status != "" && opt.Status != inbox.StatusOpen && opt.Status != inbox.StatusClosed {
-		return badField("status", `status must be "open" or "closed".`)
+	page, err := a.Inbox.List(r.Context(), access.ScopeFrom(r.Context()).Workspace.ID, opt)
+	if errors.Is(err, inbox.ErrInvalid) {
+		return badField("cursor", "cursor must be the next_cursor of the previous page.")
 	}
-	list, err := a.Inbox.Conversations(r.Context(), access.ScopeFrom(r.Context()).Workspace.ID, opt)
 	if err != nil {
 		return httpx.Internal(err)
 	}
+	list := page.Conversations
 	out := make([]conversationJSON, len(list))
 	for i, s := range list {
 		out[i] = toConversationJSON(s.Conversation, s.ContactName)
@@ -151,11 +166,60 @@ func (a *API) listConversations(w http.ResponseWriter, r *http.Request) error {
 		unanswered := s.Unanswered
 		out[i].Unanswered = &unanswered
 	}
-	next := ""
-	if len(list) == n {
-		next = list[len(list)-1].ID
+	return httpx.WriteJSON(w, http.StatusOK, map[string]any{
+		"conversations": out, "next_cursor": page.NextCursor, "next_before": page.NextCursor})
+}
+
+// listOptions reads the list's filters from the query: status (repeated or
+// comma-separated: any of them), assignee (me, none or a member's user ID),
+// team_id, channel_id, tag_id, unread=true, limit and cursor (before is its
+// old name). Filters naming another workspace's objects match nothing: the
+// list is always the caller's workspace's.
+func listOptions(r *http.Request) (inbox.ListOptions, error) {
+	n, err := pageLimit(r)
+	if err != nil {
+		return inbox.ListOptions{}, err
 	}
-	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"conversations": out, "next_before": next})
+	q := r.URL.Query()
+	opt := inbox.ListOptions{Limit: n, TeamID: q.Get("team_id"), ChannelID: q.Get("channel_id"), TagID: q.Get("tag_id"),
+		Cursor: q.Get("cursor")}
+	if opt.Cursor == "" {
+		opt.Cursor = q.Get("before")
+	}
+	for _, v := range q["status"] {
+		for _, st := range strings.Split(v, ",") {
+			st := inbox.Status(strings.TrimSpace(st))
+			if st == "" || slices.Contains(opt.Status, st) {
+				continue
+			}
+			if !st.Valid() {
+				return opt, badField("status", `status must be "open", "pending", "snoozed" or "resolved" (several: status=open,pending).`)
+			}
+			opt.Status = append(opt.Status, st)
+		}
+	}
+	switch q.Get("unread") {
+	case "", "false":
+	case "true":
+		opt.Unread = true
+	default:
+		return opt, badField("unread", `unread must be "true" or "false".`)
+	}
+	switch as := q.Get("assignee"); as {
+	case "":
+	case "me":
+		p := access.PrincipalFrom(r.Context())
+		if p == nil || p.User == nil {
+			return opt, &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "assignee_me_needs_user", Field: "assignee",
+				Message: `assignee=me means the signed-in member; an API key is nobody. Pass the member's user ID instead.`}
+		}
+		opt.Assignee = p.User.ID
+	case inbox.Unassigned:
+		opt.Assignee = inbox.Unassigned
+	default:
+		opt.Assignee = as
+	}
+	return opt, nil
 }
 
 // getConversation returns the conversation with its contact's name and
@@ -234,62 +298,10 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request) error {
 	return httpx.WriteJSON(w, http.StatusCreated, map[string]any{"messages": toMessagesJSON(ms)})
 }
 
-type conversationPatch struct {
-	Owner  *string `json:"owner"`
-	Status *string `json:"status"`
-}
-
-// updateConversation hands the conversation to another owner and/or opens
-// or closes it.
-func (a *API) updateConversation(w http.ResponseWriter, r *http.Request) error {
-	ws := access.ScopeFrom(r.Context()).Workspace.ID
-	id := r.PathValue("conversation_id")
-	if _, err := a.Inbox.Conversation(r.Context(), ws, id); err != nil {
-		return conversationError(err)
-	}
-	var in conversationPatch
-	if err := httpx.DecodeJSON(w, r, &in, 0); err != nil {
-		return err
-	}
-	if in.Owner == nil && in.Status == nil {
-		return httpx.BadRequest("nothing_to_change", "Send owner, status or both.")
-	}
-	// Check both before changing either, so a bad value changes nothing.
-	if in.Owner != nil {
-		switch inbox.Owner(*in.Owner) {
-		case inbox.OwnerBot, inbox.OwnerAI, inbox.OwnerHuman, inbox.OwnerNobody:
-		default:
-			return httpx.Invalid("owner", `owner must be one of "bot", "ai", "human" or "nobody".`)
-		}
-	}
-	if in.Status != nil && inbox.Status(*in.Status) != inbox.StatusOpen && inbox.Status(*in.Status) != inbox.StatusClosed {
-		return httpx.Invalid("status", `status must be "open" or "closed".`)
-	}
-	actor := access.Actor(r)
-	if in.Owner != nil {
-		if err := a.Inbox.SetOwner(r.Context(), actor, ws, id, inbox.Owner(*in.Owner)); err != nil {
-			return conversationError(err)
-		}
-	}
-	if in.Status != nil {
-		if err := a.Inbox.SetStatus(r.Context(), actor, ws, id, inbox.Status(*in.Status)); err != nil {
-			return conversationError(err)
-		}
-	}
-	c, err := a.Inbox.Conversation(r.Context(), ws, id)
-	if err != nil {
-		return conversationError(err)
-	}
-	ct, err := a.Contacts.Get(r.Context(), ws, c.ContactID)
-	if err != nil {
-		return httpx.Internal(err)
-	}
-	return httpx.WriteJSON(w, http.StatusOK, toConversationJSON(c, ct.DisplayName()))
-}
-
 // conversationError maps what the inbox refuses: the messaging policy
 // (422, code = the reason), content that cannot be sent (422 naming the
-// field), and conversations that are not the workspace's (404).
+// field), an automated sender while a person owns the conversation (409
+// human_owned), and conversations that are not the workspace's (404).
 func conversationError(err error) error {
 	var (
 		pe *inbox.PolicyError
@@ -300,6 +312,9 @@ func conversationError(err error) error {
 		return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: pe.Decision.Reason, Message: pe.Decision.Explanation}
 	case errors.As(err, &ce):
 		return &httpx.Error{Status: http.StatusBadRequest, Code: "invalid_content", Field: ce.Field, Message: ce.Message}
+	case errors.Is(err, inbox.ErrHumanOwned):
+		// Automation refused while a person owns the conversation.
+		return httpx.Conflict("human_owned", "A person owns this conversation, so automated messages are paused. Return it to the bot first.")
 	case errors.Is(err, db.ErrNotFound):
 		return httpx.NotFound("conversation")
 	case errors.Is(err, inbox.ErrInvalid):

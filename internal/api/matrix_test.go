@@ -28,6 +28,17 @@ type tenant struct {
 	fieldKey, tagID string
 	// A published flow.
 	flowID string
+	// A private note on the conversation (by the owner, mentioning the
+	// viewer) and a canned response.
+	noteID, cannedID string
+	// A default pipeline with two stages and the contact's card in the
+	// first, and a note on the contact.
+	pipelineID, stageID, contactNoteID string
+	// A team with the agent in it.
+	teamID string
+	// A segment (tag has the tenant's tag) and a contact import (pending:
+	// the job workers are off).
+	segmentID, importID string
 }
 
 func newTenant(t *testing.T, a *apptest.App, name string) *tenant {
@@ -52,21 +63,42 @@ func newTenant(t *testing.T, a *apptest.App, name string) *tenant {
 		tn.owner.Do("POST", "/api/v1/workspaces/"+tn.ws+"/api-keys", map[string]string{"name": role + " key", "role": role}).Must(t, 201).JSON(t, &k)
 		tn.keys[role], tn.keyID = k.Secret, k.APIKey.ID
 	}
+	// And a key issued for the mobile app's call-log uploads (P-28).
+	var scoped struct{ Secret string }
+	tn.owner.Do("POST", "/api/v1/workspaces/"+tn.ws+"/api-keys", map[string]any{"name": "phone key", "role": "agent", "scopes": []string{"call_logs:write"}}).
+		Must(t, 201).JSON(t, &scoped)
+	tn.keys[scopedAgentKey] = scoped.Secret
 	seed := seedConversation(t, a, tn.ws, "Hello from "+name)
 	tn.channelID, tn.conversationID, tn.contactID = seed.channel.ID, seed.conversationID, seed.contactID
 	seedCRM(t, tn, name)
 	seedFlow(t, tn)
+	seedNotesAndCanned(t, tn)
+	seedPipeline(t, tn)
+	seedTeam(t, tn)
+	seedSegmentAndImport(t, tn)
 	return tn
 }
+
+// scopedAgentKey names, in tenant.keys, the agent key carrying the scope
+// call_logs:write.
+const scopedAgentKey = "agent+call_logs:write"
 
 // fill substitutes path parameters with objects from ws (the workspace in
 // the path) and obj (the tenant whose object IDs are used).
 func fill(pattern string, ws, obj *tenant) string {
+	noteID := obj.noteID
+	if strings.Contains(pattern, "/contacts/{contact_id}/notes/") {
+		noteID = obj.contactNoteID
+	}
 	return strings.NewReplacer(
 		"{workspace_id}", ws.ws, "{user_id}", obj.viewer.ID, "{invitation_id}", obj.invitationID,
 		"{key_id}", obj.keyID, "{token}", obj.token,
 		"{channel_id}", obj.channelID, "{conversation_id}", obj.conversationID, "{contact_id}", obj.contactID,
 		"{key}", obj.fieldKey, "{tag_id}", obj.tagID, "{flow_id}", obj.flowID,
+		"{note_id}", noteID, "{canned_id}", obj.cannedID,
+		"{pipeline_id}", obj.pipelineID, "{stage_id}", obj.stageID,
+		"{team_id}", obj.teamID,
+		"{segment_id}", obj.segmentID, "{import_id}", obj.importID,
 	).Replace(pattern)
 }
 
@@ -179,7 +211,14 @@ func TestTenantIsolation(t *testing.T) {
 		A.owner.Do("DELETE", "/api/v1/workspaces/"+A.ws+"/channels/"+B.channelID, nil).Must(t, 404)
 		A.owner.Do("PUT", "/api/v1/workspaces/"+A.ws+"/channels/"+B.channelID+"/settings", map[string]string{"auto_reply": "pwned"}).Must(t, 404)
 		A.owner.Do("POST", "/api/v1/workspaces/"+A.ws+"/conversations/"+B.conversationID+"/messages", map[string]string{"text": "pwned"}).Must(t, 404)
-		A.owner.Do("PATCH", "/api/v1/workspaces/"+A.ws+"/conversations/"+B.conversationID, map[string]string{"owner": "nobody", "status": "closed"}).Must(t, 404)
+		A.owner.Do("PATCH", "/api/v1/workspaces/"+A.ws+"/conversations/"+B.conversationID, map[string]string{"owner": "nobody", "status": "resolved"}).Must(t, 404)
+		A.owner.Do("PATCH", "/api/v1/workspaces/"+A.ws+"/conversations/"+B.conversationID, map[string]any{"assignee_id": A.agent.ID, "team_id": A.teamID}).Must(t, 404)
+		A.owner.Do("PATCH", "/api/v1/workspaces/"+A.ws+"/conversations/"+A.conversationID, map[string]any{"assignee_id": B.agent.ID}).Must(t, 404)
+		A.owner.Do("PATCH", "/api/v1/workspaces/"+A.ws+"/conversations/"+A.conversationID, map[string]any{"team_id": B.teamID}).Must(t, 404)
+		A.owner.Do("POST", "/api/v1/workspaces/"+A.ws+"/conversations/"+B.conversationID+"/seen", nil).Must(t, 404)
+		A.owner.Do("POST", "/api/v1/workspaces/"+A.ws+"/conversations/"+B.conversationID+"/typing", map[string]bool{"on": true}).Must(t, 404)
+		A.owner.Do("GET", "/api/v1/workspaces/"+A.ws+"/conversations/"+B.conversationID+"/timeline", nil).Must(t, 404)
+		A.owner.Do("PUT", "/api/v1/workspaces/"+B.ws+"/inbox-settings", map[string]any{"return_to_bot_after_minutes": 5}).Must(t, 404)
 		A.owner.Do("PUT", "/api/v1/workspaces/"+A.ws+"/flows/"+B.flowID+"/draft", flowDoc).Must(t, 404)
 		A.owner.Do("POST", "/api/v1/workspaces/"+A.ws+"/flows/"+B.flowID+"/publish", nil).Must(t, 404)
 		A.owner.Do("POST", "/api/v1/workspaces/"+A.ws+"/flows/"+B.flowID+"/archive", nil).Must(t, 404)
@@ -215,7 +254,7 @@ func snapshot(t *testing.T, d *db.DB, ws string) string {
 		"SELECT id || coalesce(cast(revoked_at AS TEXT), '-') FROM invitations WHERE workspace_id = ? ORDER BY id",
 		"SELECT id || coalesce(cast(revoked_at AS TEXT), '-') FROM api_keys WHERE workspace_id = ? ORDER BY id",
 		"SELECT id || status || token_state || auto_reply || profile || coalesce(cast(disconnected_at AS TEXT), '-') FROM channels WHERE workspace_id = ? ORDER BY id",
-		"SELECT id || status || owner || cast(updated_at AS TEXT) FROM conversations WHERE workspace_id = ? ORDER BY id",
+		"SELECT id || status || owner || coalesce(assignee_id, '-') || coalesce(team_id, '-') || coalesce(cast(snoozed_until AS TEXT), '-') || coalesce(cast(agent_last_seen_at AS TEXT), '-') || cast(updated_at AS TEXT) FROM conversations WHERE workspace_id = ? ORDER BY id",
 		"SELECT id || status FROM messages WHERE workspace_id = ? ORDER BY id",
 		"SELECT key || label || type || choices || coalesce(cast(archived_at AS TEXT), '-') FROM contact_fields WHERE workspace_id = ? ORDER BY key",
 		"SELECT contact_id || field_id || cast(updated_at AS TEXT) FROM contact_field_values WHERE workspace_id = ? ORDER BY contact_id, field_id",
@@ -225,6 +264,20 @@ func snapshot(t *testing.T, d *db.DB, ws string) string {
 		"SELECT id || name || status || cast(draft_rev AS TEXT) || coalesce(cast(published_version AS TEXT), '-') FROM flows WHERE workspace_id = ? ORDER BY id",
 		"SELECT flow_id || cast(version AS TEXT) FROM flow_versions WHERE workspace_id = ? ORDER BY flow_id, version",
 		"SELECT cast(revision AS TEXT) FROM flow_revisions WHERE workspace_id = ?",
+		"SELECT id || kind || coalesce(cast(edited_at AS TEXT), '-') FROM conversation_events WHERE workspace_id = ? ORDER BY id",
+		"SELECT event_id || user_id || coalesce(cast(read_at AS TEXT), '-') FROM conversation_mentions WHERE workspace_id = ? ORDER BY event_id, user_id",
+		"SELECT id || shortcut || title || body || cast(updated_at AS TEXT) FROM canned_responses WHERE workspace_id = ? ORDER BY id",
+		"SELECT id || name || definition || cast(updated_at AS TEXT) FROM segments WHERE workspace_id = ? ORDER BY id",
+		"SELECT id || state || cast(done_rows AS TEXT) FROM contact_imports WHERE workspace_id = ? ORDER BY id",
+		"SELECT id || kind || coalesce(cast(edited_at AS TEXT), '-') FROM contact_activity WHERE workspace_id = ? ORDER BY id",
+		"SELECT id || name || cast(position AS TEXT) || cast(is_default AS TEXT) FROM pipelines WHERE workspace_id = ? ORDER BY id",
+		"SELECT id || name || cast(position AS TEXT) || color || outcome FROM pipeline_stages WHERE workspace_id = ? ORDER BY id",
+		"SELECT contact_id || stage_id || cast(position AS TEXT) FROM pipeline_cards WHERE workspace_id = ? ORDER BY pipeline_id, contact_id",
+		"SELECT id || name || description || cast(auto_assign AS TEXT) FROM teams WHERE workspace_id = ? ORDER BY id",
+		"SELECT team_id || user_id FROM team_members WHERE workspace_id = ? ORDER BY team_id, user_id",
+		"SELECT cast(default_capacity AS TEXT) || cast(auto_assign AS TEXT) FROM team_settings WHERE workspace_id = ?",
+		"SELECT user_id || status || coalesce(cast(capacity AS TEXT), '-') FROM agent_availability WHERE workspace_id = ? ORDER BY user_id",
+		"SELECT cast(return_to_bot_after_seconds AS TEXT) FROM inbox_settings WHERE workspace_id = ?",
 	} {
 		var rows []string
 		if err := d.R.NewRaw(q, ws).Scan(t.Context(), &rows); err != nil {
@@ -245,24 +298,33 @@ func TestRoleMatrix(t *testing.T) {
 			role   workspace.Role
 			apiKey bool
 			c      *apptest.Client
+			scopes workspace.ScopeList
 		}
 		callers := []caller{
-			{workspace.RoleOwner, false, tn.owner.Client}, {workspace.RoleAdmin, false, tn.admin.Client},
-			{workspace.RoleAgent, false, tn.agent.Client}, {workspace.RoleViewer, false, tn.viewer.Client},
+			{workspace.RoleOwner, false, tn.owner.Client, nil}, {workspace.RoleAdmin, false, tn.admin.Client, nil},
+			{workspace.RoleAgent, false, tn.agent.Client, nil}, {workspace.RoleViewer, false, tn.viewer.Client, nil},
 		}
 		for _, role := range []workspace.Role{workspace.RoleAdmin, workspace.RoleAgent, workspace.RoleViewer} {
 			c := a.Client(t)
 			c.Header.Set("Authorization", "Bearer "+tn.keys[string(role)])
-			callers = append(callers, caller{role, true, c})
+			callers = append(callers, caller{role, true, c, nil})
 		}
+		phone := a.Client(t)
+		phone.Header.Set("Authorization", "Bearer "+tn.keys[scopedAgentKey])
+		callers = append(callers, caller{workspace.RoleAgent, true, phone, workspace.ScopeList{workspace.ScopeCallLogsWrite}})
 		ghost := &tenant{ws: tn.ws, viewer: &apptest.User{ID: "no-such-user"}, invitationID: "no-such-invitation", keyID: "no-such-key", token: "no-such-token",
 			channelID: "no-such-channel", conversationID: "no-such-conversation", contactID: "no-such-contact",
-			fieldKey: "no_such_field", tagID: "no-such-tag", flowID: "no-such-flow"}
+			fieldKey: "no_such_field", tagID: "no-such-tag", flowID: "no-such-flow", noteID: "no-such-note", cannedID: "no-such-canned",
+			pipelineID: "no-such-pipeline", stageID: "no-such-stage", contactNoteID: "no-such-note", teamID: "no-such-team",
+			segmentID: "no-such-segment", importID: "no-such-import"}
 		for _, rt := range a.API.Routes() {
 			for _, cl := range callers {
 				name := fmt.Sprintf("%s %s as %s", rt.Method, rt.Pattern, cl.role)
 				if cl.apiKey {
 					name += " key"
+				}
+				if len(cl.scopes) > 0 {
+					name += fmt.Sprintf(" %v", cl.scopes)
 				}
 				var allowed bool
 				switch {
@@ -272,6 +334,10 @@ func TestRoleMatrix(t *testing.T) {
 					allowed = !cl.apiKey
 				default:
 					allowed = cl.role.AtLeast(rt.Policy.MinRole()) && (!cl.apiKey || rt.Policy.AllowsAPIKeys())
+					// A route requiring a scope refuses keys without it (P-28).
+					if sc := rt.Policy.RequiredScope(); sc != "" && cl.apiKey && !cl.scopes.Has(sc) {
+						allowed = false
+					}
 				}
 				if strings.HasSuffix(rt.Pattern, "/membership") {
 					continue // leaving cannot be probed without leaving; TestRoleChangesAndLastOwner covers it

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -8,14 +9,23 @@ import (
 
 	"github.com/parleyhq/parley/internal/access"
 	"github.com/parleyhq/parley/internal/account"
+	"github.com/parleyhq/parley/internal/activity"
+	"github.com/parleyhq/parley/internal/audit"
+	"github.com/parleyhq/parley/internal/calllog"
+	"github.com/parleyhq/parley/internal/canned"
 	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/channel/connect"
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/csvio"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/flow/run"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/pipeline"
+	"github.com/parleyhq/parley/internal/segment"
+	"github.com/parleyhq/parley/internal/team"
+	"github.com/parleyhq/parley/internal/timeline"
 	"github.com/parleyhq/parley/internal/workspace"
 )
 
@@ -42,6 +52,37 @@ type API struct {
 	Flows *flow.Store
 	// FlowRuns runs them: simulations, and the statistics of live runs.
 	FlowRuns *run.Runner
+
+	// Timeline keeps conversations' private notes and the mentions in them.
+	Timeline *timeline.Store
+	// Canned keeps the workspace's canned responses.
+	Canned *canned.Store
+
+	// Activity keeps contacts' activity logs and notes.
+	Activity *activity.Store
+	// Pipelines keeps the sales pipelines and their boards.
+	Pipelines *pipeline.Store
+	// ReconcilePipelines schedules placing a workspace's contacts on its
+	// default pipeline after the default changes (nil: nothing scheduled).
+	ReconcilePipelines func(ctx context.Context, workspaceID string) error
+
+	// Segments keeps saved filters over contacts; Imports and Exports move
+	// contacts in and out as CSV.
+	Segments *segment.Store
+	Imports  *csvio.Importer
+	Exports  *csvio.Exporter
+
+	// Teams keeps teams, agents' availability and capacity, and the
+	// assignment settings (teams.go).
+	Teams *team.Store
+
+	// CallLogs records phones' call logs on leads' activity (P-28).
+	CallLogs *calllog.Syncer
+
+	// MergeContacts merges the workspace's contact goneID into keepID with
+	// every package's rows moved (the app's MergeContacts; nil: merging
+	// answers 500).
+	MergeContacts func(ctx context.Context, a audit.Actor, workspaceID, keepID, goneID string) (contact.Contact, error)
 }
 
 // Routes is the whole JSON API surface with each route's access policy.
@@ -100,6 +141,15 @@ func (a *API) Routes() []access.Route {
 		route("PATCH", ws+"/conversations/{conversation_id}", agent, a.updateConversation),
 		route("GET", ws+"/conversations/{conversation_id}/messages", viewer, a.listMessages),
 		route("POST", ws+"/conversations/{conversation_id}/messages", agent, a.reply),
+		// The shared inbox (P-24): everyone reads the full timeline; agents
+		// mark conversations seen and show typing; admins set when a
+		// silent conversation returns to the bot and whether new ones are
+		// assigned (conversation_patch.go, conversation_timeline.go).
+		route("GET", ws+"/conversations/{conversation_id}/timeline", viewer, a.conversationTimeline),
+		route("POST", ws+"/conversations/{conversation_id}/seen", agent, a.markSeen),
+		route("POST", ws+"/conversations/{conversation_id}/typing", agent, a.typing),
+		route("GET", ws+"/inbox-settings", viewer, a.getInboxSettings),
+		route("PUT", ws+"/inbox-settings", admin, a.putInboxSettings),
 		route("GET", ws+"/contacts/{contact_id}", viewer, a.getContact),
 		route("PATCH", ws+"/contacts/{contact_id}", agent, a.updateContact),
 
@@ -120,6 +170,92 @@ func (a *API) Routes() []access.Route {
 		route("GET", ws+"/contacts/{contact_id}/tags", viewer, a.contactTags),
 		route("POST", ws+"/contacts/{contact_id}/tags", agent, a.tagContact),
 		route("DELETE", ws+"/contacts/{contact_id}/tags/{tag_id}", agent, a.untagContact),
+		// Merging two contacts cannot be undone: admins only (merge.go).
+		route("POST", ws+"/contacts/{contact_id}/merge", admin, a.mergeContacts),
+
+		// Private notes on conversations: agents write them, their author
+		// edits them, the author or an admin deletes them. Mentions are a
+		// person's own (session only: an API key is nobody to mention).
+		route("POST", ws+"/conversations/{conversation_id}/notes", agent, a.createNote),
+		route("PATCH", ws+"/conversations/{conversation_id}/notes/{note_id}", agent, a.updateNote),
+		route("DELETE", ws+"/conversations/{conversation_id}/notes/{note_id}", agent, a.deleteNote),
+		route("GET", ws+"/mentions", viewer.SessionOnly(), a.listMentions),
+		route("POST", ws+"/mentions/{note_id}/read", viewer.SessionOnly(), a.readMention),
+
+		// Canned responses: admins write them, everyone finds them, agents
+		// fill them in for a conversation.
+		route("GET", ws+"/canned-responses", viewer, a.listCanned),
+		route("POST", ws+"/canned-responses", admin, a.createCanned),
+		route("GET", ws+"/canned-responses/{canned_id}", viewer, a.getCanned),
+		route("PATCH", ws+"/canned-responses/{canned_id}", admin, a.updateCanned),
+		route("DELETE", ws+"/canned-responses/{canned_id}", admin, a.deleteCanned),
+		route("GET", ws+"/canned-responses/{canned_id}/render", agent, a.renderCanned),
+
+		// Segments: saved filters over contacts from a closed list of
+		// fields and operators. Admins save them, everyone reads them and
+		// their members; agents preview a filter being built.
+		route("GET", ws+"/segments", viewer, a.listSegments),
+		route("POST", ws+"/segments", admin, a.createSegment),
+		route("POST", ws+"/segments/preview", agent, a.previewSegment),
+		route("GET", ws+"/segments/{segment_id}", viewer, a.getSegment),
+		route("PATCH", ws+"/segments/{segment_id}", admin, a.updateSegment),
+		route("DELETE", ws+"/segments/{segment_id}", admin, a.deleteSegment),
+		route("GET", ws+"/segments/{segment_id}/contacts", viewer, a.segmentContacts),
+
+		// CSV import and export of contacts: personal data in bulk, so
+		// admins only. An import runs in the background; its report of
+		// refused rows stays until the import is deleted.
+		route("GET", ws+"/contact-imports", admin, a.listImports),
+		route("POST", ws+"/contact-imports", admin, a.startImport),
+		route("POST", ws+"/contact-imports/preview", admin, a.previewImport),
+		route("GET", ws+"/contact-imports/{import_id}", admin, a.getImport),
+		route("DELETE", ws+"/contact-imports/{import_id}", admin.AllowedWhenReadOnly(), a.deleteImport),
+		route("GET", ws+"/contact-imports/{import_id}/errors", admin, a.importErrors),
+		route("GET", ws+"/contact-imports/{import_id}/report.csv", admin, a.importReport),
+		route("GET", ws+"/contacts/export.csv", admin, a.exportContacts),
+
+		// A contact's activity log and notes (promise P-25): notes are
+		// written by agents and changed by their author or an admin.
+		route("GET", ws+"/contacts/{contact_id}/activity", viewer, a.listActivity),
+		route("POST", ws+"/contacts/{contact_id}/notes", agent, a.createContactNote),
+		route("PATCH", ws+"/contacts/{contact_id}/notes/{note_id}", agent, a.updateContactNote),
+		route("DELETE", ws+"/contacts/{contact_id}/notes/{note_id}", agent, a.deleteContactNote),
+
+		// Pipelines: admins define them and their stages, agents move
+		// contacts' cards on the boards, everyone reads them.
+		route("GET", ws+"/pipelines", viewer, a.listPipelines),
+		route("POST", ws+"/pipelines", admin, a.createPipeline),
+		route("GET", ws+"/pipelines/{pipeline_id}", viewer, a.getPipeline),
+		route("PATCH", ws+"/pipelines/{pipeline_id}", admin, a.updatePipeline),
+		route("DELETE", ws+"/pipelines/{pipeline_id}", admin, a.deletePipeline),
+		route("POST", ws+"/pipelines/{pipeline_id}/stages", admin, a.addStage),
+		route("PUT", ws+"/pipelines/{pipeline_id}/stage-order", admin, a.reorderStages),
+		route("PATCH", ws+"/pipelines/{pipeline_id}/stages/{stage_id}", admin, a.updateStage),
+		route("DELETE", ws+"/pipelines/{pipeline_id}/stages/{stage_id}", admin, a.deleteStage),
+		route("GET", ws+"/pipelines/{pipeline_id}/board", viewer, a.board),
+		route("PUT", ws+"/pipelines/{pipeline_id}/cards/{contact_id}", agent, a.putCard),
+		route("DELETE", ws+"/pipelines/{pipeline_id}/cards/{contact_id}", agent, a.deleteCard),
+
+		// Call-log sync from the mobile app (promise P-28): only keys issued
+		// for it (scope call_logs:write) or signed-in agents may upload.
+		route("POST", ws+"/call-logs", agent.Scope(workspace.ScopeCallLogsWrite), a.syncCallLogs),
+
+		// Teams and assignment: admins manage teams, capacities and the
+		// settings, everyone reads them; each agent sets their own status
+		// (session only: an API key is nobody who could be online).
+		route("GET", ws+"/teams", viewer, a.listTeams),
+		route("POST", ws+"/teams", admin, a.createTeam),
+		route("GET", ws+"/teams/{team_id}", viewer, a.getTeam),
+		route("PATCH", ws+"/teams/{team_id}", admin, a.updateTeam),
+		route("DELETE", ws+"/teams/{team_id}", admin, a.deleteTeam),
+		route("PUT", ws+"/teams/{team_id}/members/{user_id}", admin, a.addTeamMember),
+		route("DELETE", ws+"/teams/{team_id}/members/{user_id}", admin, a.removeTeamMember),
+		route("GET", ws+"/agents", viewer, a.listAgents),
+		route("PUT", ws+"/me/availability", agent.SessionOnly(), a.setMyAvailability),
+		route("PUT", ws+"/agents/{user_id}/availability", admin, a.setAgentAvailability),
+		route("PUT", ws+"/agents/{user_id}/capacity", admin, a.setAgentCapacity),
+		route("GET", ws+"/assignment-settings", viewer, a.getAssignmentSettings),
+		route("PUT", ws+"/assignment-settings", admin, a.putAssignmentSettings),
 
 		// Flows: admins write and publish them, everyone reads them.
 		// Archiving stops a bot, so it stays open after the trial ends.

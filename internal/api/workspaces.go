@@ -202,9 +202,12 @@ func (a *API) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"api_keys": nonNil(keys)})
 }
 
+// apiKeyRequest is a new API key. Scopes are permissions beyond the role
+// that a few routes require (workspace.AllScopes); most keys have none.
 type apiKeyRequest struct {
-	Name string `json:"name"`
-	Role string `json:"role"`
+	Name   string   `json:"name"`
+	Role   string   `json:"role"`
+	Scopes []string `json:"scopes"`
 }
 
 // createAPIKey returns the secret once; only its hash is kept (P-08).
@@ -217,8 +220,13 @@ func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// An unknown scope, or one the role is too low for, is a 422 on scopes.
+	scopes, err := workspace.ParseScopes(in.Scopes, role)
+	if err != nil {
+		return access.DomainError(err)
+	}
 	s := access.ScopeFrom(r.Context())
-	key, secret, err := a.Workspaces.CreateAPIKey(r.Context(), access.Actor(r), s.Role, s.Workspace.ID, in.Name, role)
+	key, secret, err := a.Workspaces.CreateAPIKey(r.Context(), access.Actor(r), s.Role, s.Workspace.ID, in.Name, role, scopes...)
 	if err != nil {
 		return access.DomainError(err)
 	}

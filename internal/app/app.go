@@ -10,11 +10,15 @@ import (
 
 	"github.com/parleyhq/parley/internal/access"
 	"github.com/parleyhq/parley/internal/account"
+	"github.com/parleyhq/parley/internal/activity"
 	"github.com/parleyhq/parley/internal/api"
+	"github.com/parleyhq/parley/internal/calllog"
+	"github.com/parleyhq/parley/internal/canned"
 	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/channel/connect"
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/csvio"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/flow/run"
@@ -23,7 +27,11 @@ import (
 	"github.com/parleyhq/parley/internal/job"
 	"github.com/parleyhq/parley/internal/keyring"
 	"github.com/parleyhq/parley/internal/meta"
+	"github.com/parleyhq/parley/internal/pipeline"
 	"github.com/parleyhq/parley/internal/realtime"
+	"github.com/parleyhq/parley/internal/segment"
+	"github.com/parleyhq/parley/internal/team"
+	"github.com/parleyhq/parley/internal/timeline"
 	"github.com/parleyhq/parley/internal/web"
 	"github.com/parleyhq/parley/internal/webhook"
 	"github.com/parleyhq/parley/internal/workspace"
@@ -70,6 +78,26 @@ type App struct {
 	// Responder), and simulations.
 	FlowRuns *run.Runner
 	Inbox    *inbox.Service
+	// Timeline keeps what happens to conversations besides messages, and
+	// agents' private notes with @mentions.
+	Timeline *timeline.Store
+	// Canned keeps the workspaces' canned responses.
+	Canned *canned.Store
+	// Teams keeps teams, agents' availability and capacity, and picks
+	// assignees round-robin (teams.go).
+	Teams *team.Store
+	// Activity keeps contacts' activity logs and notes; Pipelines the
+	// sales pipelines and their boards (crm.go).
+	Activity  *activity.Store
+	Pipelines *pipeline.Store
+	// Segments keeps saved filters over contacts; Imports and Exports move
+	// contacts in and out as CSV (contactsio.go).
+	Segments *segment.Store
+	Imports  *csvio.Importer
+	Exports  *csvio.Exporter
+	// CallLogs records phones' uploaded call logs on leads' activity
+	// (calllog.go, promise P-28).
+	CallLogs *calllog.Syncer
 	// Sends is the outbound queue: many workers, because each send waits
 	// on the platform.
 	Sends    *job.Queue
@@ -84,6 +112,8 @@ type App struct {
 	Handler http.Handler
 
 	ownDB bool
+	// bg is what Start runs outside the job queue (the phone reindex).
+	bg background
 }
 
 // New wires a Parley from cfg: it opens and migrates the database, loads
@@ -140,9 +170,18 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	}
 	a.Auth = &access.Auth{Accounts: a.Accounts, Guard: a.Guard, Limits: limits, DB: a.DB, Now: a.Now}
 	a.API = &api.API{Accounts: a.Accounts, Workspaces: a.Workspaces, Auth: a.Auth, Guard: a.Guard, DB: a.DB, Now: a.Now, Log: a.Log, BaseURL: cfg.BaseURL.String(),
-		Channels: a.Channels, Connect: a.Connect, Inbox: a.Inbox, Contacts: a.Contacts, Flows: a.Flows, FlowRuns: a.FlowRuns}
+		Channels: a.Channels, Connect: a.Connect, Inbox: a.Inbox, Contacts: a.Contacts, Flows: a.Flows, FlowRuns: a.FlowRuns,
+		Timeline: a.Timeline, Canned: a.Canned,
+		Activity: a.Activity, Pipelines: a.Pipelines, ReconcilePipelines: a.ReconcilePipelines,
+		Segments: a.Segments, Imports: a.Imports, Exports: a.Exports,
+		CallLogs: a.CallLogs, Teams: a.Teams,
+		MergeContacts: a.MergeContacts}
 	deps := web.Deps{Accounts: a.Accounts, Workspaces: a.Workspaces, Auth: a.Auth, Guard: a.Guard, DB: a.DB, Now: a.Now, Log: a.Log, BaseURL: cfg.BaseURL.String(),
-		Channels: a.Channels, Connect: a.Connect, Inbox: a.Inbox, Contacts: a.Contacts, Flows: a.Flows, Events: a.Events}
+		Channels: a.Channels, Connect: a.Connect, Inbox: a.Inbox, Contacts: a.Contacts, Flows: a.Flows, Events: a.Events,
+		Timeline: a.Timeline, Canned: a.Canned,
+		Activity: a.Activity, Pipelines: a.Pipelines, ReconcilePipelines: a.ReconcilePipelines,
+		Segments: a.Segments, Imports: a.Imports, Exports: a.Exports,
+		Teams: a.Teams, Presence: a.Teams, MergeContacts: a.MergeContacts}
 	if a.Sim != nil {
 		deps.Simulator = a.Sim
 	}
@@ -181,6 +220,7 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.Webhooks.Start(ctx); err != nil {
 		return err
 	}
+	a.reindexPhones(ctx)
 	return a.Jobs.Start(ctx)
 }
 
@@ -199,6 +239,7 @@ func (a *App) Close(ctx context.Context) error {
 	// The inbox hands the replies it holds to the Sends queue before
 	// that stops. The hub closes last: what stops before it may still
 	// publish (a closed hub refuses, which is only logged).
+	a.bg.stop() // before the database closes under it
 	errs := []error{a.Webhooks.Stop(ctx), a.Inbox.Stop(ctx), a.Jobs.Stop(ctx), a.Sends.Stop(ctx), a.Events.Close()}
 	a.Auth.Wait()
 	if a.Sim != nil {
@@ -240,7 +281,8 @@ func (a *App) routes() http.Handler {
 	csrf := http.NewCrossOriginProtection()
 	// No request body may exceed maxBody (JSON endpoints cap theirs lower;
 	// forms and multipart bodies would otherwise spill to disk unbounded).
-	protected := http.MaxBytesHandler(csrf.Handler(mux), maxBody)
+	// CSV uploads of contacts get more (bodyLimit, contactsio.go).
+	protected := bodyLimit(csrf.Handler(mux))
 	return httpx.Chain(protected,
 		httpx.RequestIDs,
 		httpx.RealIP(a.Config.TrustedProxies),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/parleyhq/parley/internal/canned"
 	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/channel/connect"
 	"github.com/parleyhq/parley/internal/channel/messenger"
@@ -19,6 +20,7 @@ import (
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/job"
 	"github.com/parleyhq/parley/internal/meta"
+	"github.com/parleyhq/parley/internal/timeline"
 	"github.com/parleyhq/parley/internal/webhook"
 )
 
@@ -59,6 +61,9 @@ func (a *App) messaging(ctx context.Context) error {
 	})
 	adapter := messenger.NewAdapter(a.Graph, messenger.AdapterOptions{Now: a.Now})
 	a.Contacts = contact.NewStore(a.DB, a.Keyring, a.Now)
+	a.crm()
+	a.contactsIO()
+	a.callLogs()
 	a.Flows = flow.NewStore(a.DB, a.Keyring, a.Contacts, a.Now)
 	// Flows answer through the inbox (they are its Responder) and the
 	// inbox applies their later work (delays, requests) for them.
@@ -66,10 +71,18 @@ func (a *App) messaging(ctx context.Context) error {
 		DB: a.DB, Keyring: a.Keyring, Flows: a.Flows, Contacts: a.Contacts, Jobs: a.Jobs,
 		Caller:     httpcall.New(httpcall.Options{Outbound: httpx.ClientOptions{Log: a.Log}}),
 		PayloadKey: a.Master.Derive("flow-payloads"), Now: a.Now, Log: a.Log,
+		// set_stage moves the contact's card on the default pipeline.
+		Stages: a.Pipelines,
 		// Business hours without a zone of their own are the workspace's.
 		TimeZone: a.workspaceZone,
 	})
 	a.Sends = job.New(a.DB, job.Options{Workers: sendWorkers, Now: a.Now, Log: a.Log.With("queue", "sends")})
+	// The inbox records every ownership, assignment and status change on
+	// the timeline in the transaction of the change.
+	a.Timeline = timeline.NewStore(a.DB, a.Keyring, a.Now)
+	a.Canned = canned.NewStore(a.DB, a.Now)
+	// Teams pick assignees for the inbox round-robin (teams.go).
+	a.teams()
 	a.Inbox = inbox.New(a.DB, a.Keyring, inbox.Options{
 		Now: a.Now, Log: a.Log, Channels: a.Channels, Contacts: a.Contacts,
 		Senders:   map[channel.Type]channel.Sender{channel.Messenger: adapter},
@@ -80,9 +93,12 @@ func (a *App) messaging(ctx context.Context) error {
 		// the runner hears when the fetch ends.
 		OnProfile: a.FlowRuns,
 		// Open dashboards hear what changed, IDs only.
-		Changed: a.publishChange,
-		AppID:   cfg.Meta.AppID,
-		Jobs:    a.Jobs, Sends: a.Sends, Direct: true,
+		Changed:  a.publishChange,
+		AppID:    cfg.Meta.AppID,
+		Timeline: a.Timeline,
+		// Assignment: teams and round-robin among online agents.
+		Teams: a.Teams,
+		Jobs:  a.Jobs, Sends: a.Sends, Direct: true,
 	})
 	a.Inbox.Register()
 	a.FlowRuns.UseInbox(a.Inbox)
@@ -91,6 +107,9 @@ func (a *App) messaging(ctx context.Context) error {
 		return err
 	}
 	if err := a.Inbox.Prepare(ctx); err != nil {
+		return err
+	}
+	if err := a.Timeline.Prepare(ctx); err != nil {
 		return err
 	}
 	if err := a.Channels.Prepare(ctx); err != nil {

@@ -1,6 +1,7 @@
 package contact
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -30,12 +31,35 @@ const (
 	ProfileRetry   = 24 * time.Hour
 )
 
-// Contact is a person on one channel.
+// MaxName is the length of a first or last name given to Create, in
+// characters.
+const MaxName = 100
+
+// ErrInvalid: the input is refused (a bad name, a merge that cannot be
+// done). Field-level problems also wrap a *validate.Error naming the field
+// (validate.As finds it).
+var ErrInvalid = errors.New("invalid")
+
+// invalidError is ErrInvalid with its reason; it unwraps to both.
+type invalidError struct{ err error }
+
+func (e invalidError) Error() string   { return e.err.Error() }
+func (e invalidError) Unwrap() []error { return []error{ErrInvalid, e.err} }
+
+// invalid wraps err (a *validate.Error or a plain reason) in ErrInvalid.
+func invalid(err error) error { return invalidError{err} }
+
+// Contact is a person: on one channel when they wrote first (Upsert), on
+// none when they were added by hand or imported (Create), and on more than
+// one after merges (Identities lists them all).
 type Contact struct {
 	ID          string
 	WorkspaceID string
-	ChannelID   string
-	// ExternalID is the platform-scoped ID: PSID on Messenger.
+	// ChannelID and ExternalID are the contact's first channel identity:
+	// the channel and its platform-scoped ID (PSID on Messenger). Both are
+	// "" for a contact created without one. Upsert and Lookup, finding the
+	// contact by an identity merged into it, give that identity instead.
+	ChannelID  string
 	ExternalID string
 	// FirstName, LastName and PictureURL are opened from their sealed
 	// columns by Get, GetMany and List; Upsert and Lookup leave them empty.
@@ -59,8 +83,11 @@ type Contact struct {
 	SubscribedAt   time.Time
 	UnsubscribedAt time.Time
 	SubscriptionBy By
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// CreatedBy is who added a contact created by hand, by an import or
+	// through the API (Create); zero for one who wrote first.
+	CreatedBy By
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // DisplayName is the person's name as the platform gave it, or "" when it

@@ -1,6 +1,9 @@
 // Package contact owns the people who message a connected channel: table
 // contacts of migration 00006, one row per (channel, platform-scoped ID),
-// since a PSID means something only for the Page that issued it.
+// since a PSID means something only for the Page that issued it — and,
+// since migration 00024, people added by hand, by a CSV import or through
+// the API before they ever wrote (Create: no channel identity), and people
+// known on several channels after merging contacts (Merge).
 //
 // # What is kept (promise P-14)
 //
@@ -20,6 +23,11 @@
 // the first time; it never opens sealed fields, so the Contact it returns
 // has empty names. Get, GetMany and List open them. Prepare, called once
 // at start, has the engine parse that SELECT once instead of per event.
+//
+// A contact's first channel identity is on its own row; identities merged
+// in from other contacts are in contact_identities (identities.go), which
+// Lookup reads only when the first statement misses — so a new person costs
+// one more SELECT before the insert, and a known one still exactly one.
 //
 // Profiles are fetched by a job (package inbox runs it), not on the hot
 // path: ProfileDue says when a contact's profile should be (re)fetched, and
@@ -51,10 +59,23 @@
 // the audit log.
 //
 // Interaction count and last interaction are not duplicated here: a
-// contact is one person on one channel and has exactly one conversation,
-// whose interaction_count, last_inbound_at and last_activity_at package
+// contact has exactly one conversation per channel identity, whose
+// interaction_count, last_inbound_at and last_activity_at package
 // inbox already keeps on every event. A copy on contacts would cost the
 // hot path a second write per event for nothing a join cannot answer.
+//
+// # Channel identities and merging (issue 5, promise P-25)
+//
+// Identities lists every identity of a contact for its profile, and
+// ExternalIDOn gives the PSID a message on a given channel goes to (package
+// inbox reads it for replies). Merge (merge.go) makes two contacts one:
+// identities, names, field values (re-sealed under the kept contact's key),
+// tags, stage and the consent record are combined by the rules on Merge;
+// other packages' rows move through Movers run in the same transaction
+// (package inbox's MoveContact for conversations and messages); then the
+// merged contact is deleted and its key destroyed (P-33). Two contacts with
+// an identity on the same channel are never merged: to that Page they are
+// two people.
 //
 // # Imports
 //

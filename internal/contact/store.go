@@ -12,6 +12,7 @@ import (
 	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/keyring"
+	"github.com/parleyhq/parley/internal/validate"
 )
 
 // Store keeps contacts, their profile fields sealed under each contact's
@@ -28,9 +29,12 @@ func NewStore(d *db.DB, kr *keyring.Keyring, now func() time.Time) *Store {
 	return &Store{d: d, kr: kr, now: now, st: db.NewStatements(d, "contact")}
 }
 
-const contactCols = `id, workspace_id, channel_id, external_id, first_name, last_name, profile_pic, locale,
+// contactCols is every column of contacts, in the order of row.dest. A
+// contact without a channel identity (Create) has NULL channel and external
+// IDs, read as "".
+const contactCols = `id, workspace_id, coalesce(channel_id, '') AS channel_id, coalesce(external_id, '') AS external_id, first_name, last_name, profile_pic, locale,
 	profile_state, profile_fetched_at, stage, stage_by, stage_updated_at,
-	subscribed, subscribed_at, unsubscribed_at, subscription_by, created_at, updated_at`
+	subscribed, subscribed_at, unsubscribed_at, subscription_by, created_by, created_at, updated_at`
 
 // row is a contacts row as stored; the sealed fields are still sealed.
 type row struct {
@@ -51,6 +55,7 @@ type row struct {
 	SubscribedAt     *time.Time `bun:"subscribed_at"`
 	UnsubscribedAt   *time.Time `bun:"unsubscribed_at"`
 	SubscriptionBy   string     `bun:"subscription_by"`
+	CreatedBy        string     `bun:"created_by"`
 	CreatedAt        time.Time  `bun:"created_at"`
 	UpdatedAt        time.Time  `bun:"updated_at"`
 }
@@ -59,7 +64,7 @@ type row struct {
 func (r *row) dest() []any {
 	return []any{&r.ID, &r.WorkspaceID, &r.ChannelID, &r.ExternalID, &r.FirstName, &r.LastName, &r.ProfilePic, &r.Locale,
 		&r.ProfileState, &r.ProfileFetchedAt, &r.Stage, &r.StageBy, &r.StageUpdatedAt,
-		&r.Subscribed, &r.SubscribedAt, &r.UnsubscribedAt, &r.SubscriptionBy, &r.CreatedAt, &r.UpdatedAt}
+		&r.Subscribed, &r.SubscribedAt, &r.UnsubscribedAt, &r.SubscriptionBy, &r.CreatedBy, &r.CreatedAt, &r.UpdatedAt}
 }
 
 // contact returns r without its sealed fields.
@@ -79,6 +84,9 @@ func (r *row) contact() Contact {
 	}
 	if r.SubscriptionBy != "" {
 		c.SubscriptionBy = parseBy(r.SubscriptionBy)
+	}
+	if r.CreatedBy != "" {
+		c.CreatedBy = parseBy(r.CreatedBy)
 	}
 	return c
 }
@@ -130,7 +138,8 @@ func (s *Store) openTx(ctx context.Context, idb bun.IDB, r *row) (Contact, error
 // Upsert returns the contact of externalID on ch, creating it (profile
 // pending) if it is new; created says which. It runs on the hot path of
 // every inbound event, inside the caller's transaction idb: one SELECT when
-// the contact exists. Sealed fields are not opened (the names are empty).
+// the contact exists by its first identity, two by an identity merged into
+// it (Lookup). Sealed fields are not opened (the names are empty).
 func (s *Store) Upsert(ctx context.Context, idb bun.IDB, ch channel.Channel, externalID string) (Contact, bool, error) {
 	if externalID == "" {
 		return Contact{}, false, errors.New("contact: upsert: empty external ID")
@@ -178,19 +187,25 @@ const sqlLookup = `SELECT ` + contactCols + ` FROM contacts WHERE channel_id = ?
 // once at start, outside any transaction; until then the statement runs
 // through bun, only slower.
 func (s *Store) Prepare(ctx context.Context) error {
-	return s.st.Prepare(ctx, []string{sqlLookup}, nil)
+	return s.st.Prepare(ctx, []string{sqlLookup, sqlLookupMerged}, nil)
 }
 
 // Lookup returns the contact of externalID on ch without creating it
 // (db.ErrNotFound when the person never wrote), through idb, with its
-// sealed fields not opened.
+// sealed fields not opened. A contact's first identity is on its own row
+// (one indexed SELECT, the common case); only a miss looks among the
+// identities merged into contacts (identities.go), and a contact found
+// there comes back with ChannelID and ExternalID set to that identity.
 func (s *Store) Lookup(ctx context.Context, idb bun.IDB, ch channel.Channel, externalID string) (Contact, error) {
 	var r row
 	err := s.st.Row(ctx, idb, r.dest(), sqlLookup, ch.ID, externalID, ch.WorkspaceID)
-	if err != nil {
-		return Contact{}, db.NoRows(err)
+	if err == nil {
+		return r.contact(), nil
 	}
-	return r.contact(), nil
+	if err = db.NoRows(err); !errors.Is(err, db.ErrNotFound) {
+		return Contact{}, err
+	}
+	return s.lookupMerged(ctx, idb, ch, externalID)
 }
 
 // Get returns one contact of the workspace with its names opened
@@ -330,4 +345,82 @@ func (s *Store) SetProfile(ctx context.Context, workspaceID, id string, p channe
 		return fmt.Errorf("contact: set profile: %w", err)
 	}
 	return nil
+}
+
+// NewContact is a person added by hand, by an import or through the API,
+// before they have written on any channel.
+type NewContact struct {
+	// FirstName and LastName are optional, at most MaxName characters
+	// each; they are sealed under the new contact's key.
+	FirstName, LastName string
+	// By is who adds the contact, kept on it (created_by). Required.
+	By By
+}
+
+// Create adds a contact of the workspace that has no channel identity yet
+// (CSV import, API), through idb (nil: a transaction of its own). Its
+// names are sealed under its own new key; its profile is never fetched,
+// having no channel to fetch it from. Phones and e-mails are custom field
+// values, set afterwards with SetField. Bad names get ErrInvalid wrapping a
+// *validate.Error naming "first_name" or "last_name".
+func (s *Store) Create(ctx context.Context, idb bun.IDB, workspaceID string, in NewContact) (Contact, error) {
+	if !in.By.valid() {
+		return Contact{}, fmt.Errorf("contact: create: author %q is not valid", in.By)
+	}
+	first, err := checkName("first_name", in.FirstName)
+	if err != nil {
+		return Contact{}, fmt.Errorf("contact: create: %w", err)
+	}
+	last, err := checkName("last_name", in.LastName)
+	if err != nil {
+		return Contact{}, fmt.Errorf("contact: create: %w", err)
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	c := Contact{
+		ID: uuid.Must(uuid.NewV7()).String(), WorkspaceID: workspaceID, FirstName: first, LastName: last,
+		ProfileState: ProfileFetched, ProfileFetchedAt: now, CreatedBy: in.By, CreatedAt: now, UpdatedAt: now,
+	}
+	err = s.inTx(ctx, idb, func(ctx context.Context, idb bun.IDB) error {
+		// The row first: a workspace that does not exist fails its foreign
+		// key before any key is created for the contact.
+		if _, err := idb.NewRaw(`INSERT INTO contacts (id, workspace_id, locale, profile_state, profile_fetched_at, created_by, created_at, updated_at)
+			VALUES (?, ?, '', 'fetched', ?, ?, ?, ?)`, c.ID, workspaceID, now, in.By.String(), now, now).Exec(ctx); err != nil {
+			return err
+		}
+		var sealed [2][]byte
+		for i, f := range []struct{ column, value string }{{colFirstName, first}, {colLastName, last}} {
+			if f.value == "" {
+				continue
+			}
+			env, err := s.kr.SealContactTx(ctx, idb, aad(workspaceID, c.ID, f.column), c.ID, []byte(f.value))
+			if err != nil {
+				return err
+			}
+			sealed[i] = env
+		}
+		if sealed[0] == nil && sealed[1] == nil {
+			return nil
+		}
+		_, err := idb.NewRaw(`UPDATE contacts SET first_name = ?, last_name = ? WHERE workspace_id = ? AND id = ?`,
+			sealed[0], sealed[1], workspaceID, c.ID).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return Contact{}, fmt.Errorf("contact: create: %w", err)
+	}
+	return c, nil
+}
+
+// checkName returns a person's name as stored (trimmed, NFC; "" for none)
+// or ErrInvalid wrapping a *validate.Error naming field.
+func checkName(field, name string) (string, error) {
+	n, ok := cleanText(name, false)
+	if !ok {
+		return "", invalid(validate.Field(field, "The name is not valid text on one line."))
+	}
+	n, err := validate.Name(field, n, MaxName, true)
+	if err != nil {
+		return "", invalid(err)
+	}
+	return n, nil
 }

@@ -93,6 +93,11 @@ func (s *Store) SetField(ctx context.Context, idb bun.IDB, workspaceID, contactI
 			contactID, f.ID, workspaceID, sealed, o.By.String(), now).Exec(ctx); err != nil {
 			return err
 		}
+		if f.Type == FieldPhone { // the blind index moves with the value (phones.go)
+			if err := s.indexPhone(ctx, idb, workspaceID, contactID, f.ID, text); err != nil {
+				return err
+			}
+		}
 		v = Value{Key: f.Key, Type: f.Type, Text: text, UpdatedBy: o.By, UpdatedAt: now}
 		return nil
 	})
@@ -151,6 +156,9 @@ func (s *Store) ClearField(ctx context.Context, idb bun.IDB, workspaceID, contac
 		}
 		removed, err = touched(idb.NewRaw(`DELETE FROM contact_field_values WHERE workspace_id = ? AND contact_id = ? AND field_id = ?`,
 			workspaceID, contactID, f.ID).Exec(ctx))
+		if err == nil && f.Type == FieldPhone { // the blind index goes with the value (phones.go)
+			err = s.unindexPhone(ctx, idb, workspaceID, contactID, f.ID)
+		}
 		return err
 	})
 	if err != nil {

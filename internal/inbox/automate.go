@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/timeline"
 )
 
 // ErrNotAutomated is Automate's answer when the conversation is not the
@@ -26,13 +27,23 @@ var ErrNotAutomated = errors.New("inbox: conversation is not automated")
 // one writer, which orders them already. db.ErrNotFound when there is no
 // such conversation.
 func (s *Service) LockConversation(ctx context.Context, tx bun.Tx, workspaceID, id string) (Conversation, error) {
+	c, err := s.lockConversation(ctx, tx, workspaceID, id)
+	if err != nil {
+		return Conversation{}, fmt.Errorf("inbox: lock conversation: %w", err)
+	}
+	return c, nil
+}
+
+// lockConversation is LockConversation without the package's error
+// prefix, for the Service's own transactions.
+func (s *Service) lockConversation(ctx context.Context, tx bun.Tx, workspaceID, id string) (Conversation, error) {
 	q := `SELECT ` + convCols + ` FROM conversations WHERE workspace_id = ? AND id = ?`
 	if s.d.Dialect == db.Postgres {
 		q += ` FOR UPDATE`
 	}
 	var r convRow
 	if err := tx.NewRaw(q, workspaceID, id).Scan(ctx, r.dest()...); err != nil {
-		return Conversation{}, fmt.Errorf("inbox: lock conversation: %w", db.NoRows(err))
+		return Conversation{}, db.NoRows(err)
 	}
 	return r.conversation(), nil
 }
@@ -63,9 +74,8 @@ func (s *Service) Automate(ctx context.Context, tx bun.Tx, workspaceID, conversa
 	}
 	// The platform ID the direct path sends to; a contact erased a moment
 	// ago has none, and its replies take the job path, which gives up.
-	var to string
-	if err := tx.NewRaw(`SELECT external_id FROM contacts WHERE workspace_id = ? AND id = ?`, workspaceID, conv.ContactID).
-		Scan(ctx, &to); err != nil && !errors.Is(db.NoRows(err), db.ErrNotFound) {
+	to, err := s.opt.Contacts.ExternalIDOn(ctx, tx, workspaceID, conv.ContactID, conv.ChannelID)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return Effects{}, fmt.Errorf("inbox: automate: %w", err)
 	}
 	var eff Effects
@@ -90,6 +100,8 @@ func (s *Service) automate(ctx context.Context, tx bun.Tx, ch channel.Channel, c
 			s.log.Warn("automatic reply refused by the messaging policy", "conversation", conv.ID, "reason", pe.Decision.Reason)
 		case errors.As(err, &ce):
 			s.log.Warn("automatic reply refused by the platform adapter", "conversation", conv.ID, "field", ce.Field)
+		case errors.Is(err, ErrHumanOwned):
+			s.log.Info("automatic reply refused: a person owns the conversation", "conversation", conv.ID)
 		case err != nil:
 			return err
 		}
@@ -104,29 +116,57 @@ func (s *Service) automate(ctx context.Context, tx bun.Tx, ch channel.Channel, c
 	if a.ID != "" {
 		by += ":" + a.ID
 	}
+	actor := automationActor(a)
 	if r.Handoff && conv.Owner != OwnerHuman {
 		var err error
-		if conv, err = setOwner(ctx, tx, conv, OwnerHuman, now, now); err != nil {
+		var changed bool
+		if conv, changed, err = s.transition(ctx, tx, conv, ownerChange{to: OwnerHuman, reason: ReasonHandoff, actor: actor, team: r.Team}, now, eff); err != nil {
 			return err
 		}
-		details := map[string]string{"owner": string(OwnerHuman), "by": by}
-		if r.Team != "" {
-			details["team"] = r.Team
+		if changed {
+			if err := s.record(ctx, tx, conv, timeline.KindHandoff, actor, handoffData(r.Team), now); err != nil {
+				return err
+			}
+			details := map[string]string{"owner": string(OwnerHuman), "by": by}
+			if r.Team != "" {
+				details["team"] = r.Team
+			}
+			if err := audit.Record(ctx, tx, now, conv.WorkspaceID, audit.Actor{}, ActionOwner, "conversation", conv.ID, details); err != nil {
+				return err
+			}
 		}
-		if err := audit.Record(ctx, tx, now, conv.WorkspaceID, audit.Actor{}, ActionOwner, "conversation", conv.ID, details); err != nil {
-			return err
-		}
-		eff.addChange(Change{Kind: ChangeConversation, WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, ContactID: conv.ContactID})
 	}
-	if r.Resolve && conv.Status != StatusClosed {
-		if err := db.OneRow(tx.NewRaw(`UPDATE conversations SET status = 'closed', updated_at = ? WHERE id = ?`, now, conv.ID).Exec(ctx)); err != nil {
+	if r.Resolve && conv.Status != StatusResolved {
+		var err error
+		if conv, err = s.setStatus(ctx, tx, conv, StatusResolved, time.Time{}, actor, now); err != nil {
 			return fmt.Errorf("resolve conversation: %w", err)
 		}
 		if err := audit.Record(ctx, tx, now, conv.WorkspaceID, audit.Actor{}, ActionStatus, "conversation", conv.ID,
-			map[string]string{"status": string(StatusClosed), "by": by}); err != nil {
+			map[string]string{"status": string(StatusResolved), "by": by}); err != nil {
 			return err
 		}
-		eff.addChange(Change{Kind: ChangeConversation, WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, ContactID: conv.ContactID})
+		eff.addChange(conversationChange(conv))
 	}
 	return nil
+}
+
+// automationActor is the timeline actor of automation's author a: the AI
+// agent, the flow, or the system for the channel's fixed automatic reply.
+func automationActor(a Author) string {
+	switch {
+	case a.Type == SenderAI:
+		return "ai"
+	case a.Type == SenderFlow && a.ID != "":
+		return "flow:" + a.ID
+	default:
+		return "system"
+	}
+}
+
+// handoffData is the timeline data of a handoff: the team asked for.
+func handoffData(team string) map[string]string {
+	if team == "" {
+		return nil
+	}
+	return map[string]string{"team": team}
 }

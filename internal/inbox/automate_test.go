@@ -75,11 +75,11 @@ func TestAutomate(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := h.conversationOf("psid-1")
-		if c.Owner != OwnerHuman || c.Status != StatusClosed {
+		if c.Owner != OwnerHuman || c.Status != StatusResolved {
 			t.Fatalf("conversation %+v", c)
 		}
 		got := h.auditActions(conv.ID)
-		want := []string{ActionOwner + ` {"by":"flow:flow-1","owner":"human","team":"sales"}`, ActionStatus + ` {"by":"flow:flow-1","status":"closed"}`}
+		want := []string{ActionOwner + ` {"by":"flow:flow-1","owner":"human","team":"sales"}`, ActionStatus + ` {"by":"flow:flow-1","status":"resolved"}`}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("audit %v", got)
 		}
@@ -118,7 +118,7 @@ func TestAutomatePolicyRefusal(t *testing.T) {
 		if n := len(h.messages(conv.ID)); n != before {
 			t.Errorf("a refused reply was stored")
 		}
-		if h.conversationOf("psid-1").Status != StatusClosed {
+		if h.conversationOf("psid-1").Status != StatusResolved {
 			t.Error("the rest of the response was not applied")
 		}
 	})

@@ -123,30 +123,32 @@ func TestChangesAreToldAfterCommit(t *testing.T) {
 		if err := h.svc.SetOwner(ctx, auditActor, h.ws, conv.ID, OwnerHuman); err != nil {
 			t.Fatal(err)
 		}
-		cv := Change{Kind: ChangeConversation, WorkspaceID: h.ws, ConversationID: conv.ID}
+		cv := Change{Kind: ChangeConversation, WorkspaceID: h.ws, ConversationID: conv.ID, ContactID: conv.ContactID}
 		if diff := cmp.Diff([]heard{{Change: cv, Messages: 4, State: "human/open"}}, l.take()); diff != "" {
 			t.Errorf("after SetOwner (-want +got):\n%s", diff)
 		}
 		if _, err := h.svc.Reply(ctx, Author{Type: SenderAgent, Actor: auditActor}, h.ws, conv.ID, channel.Content{Text: "On it"}); err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]heard{{Change: msg, Messages: 5, State: "human/open"}}, l.take()); diff != "" {
+		// The reply assigns the agent, which nobody was: a conversation
+		// change too.
+		if diff := cmp.Diff([]heard{{Change: msg, Messages: 5, State: "human/open"}, {Change: cv, Messages: 5, State: "human/open"}}, l.take()); diff != "" {
 			t.Errorf("after Reply (-want +got):\n%s", diff)
 		}
 		var ce *channel.ContentError
 		if _, err := h.svc.Reply(ctx, Author{Type: SenderAgent, Actor: auditActor}, h.ws, conv.ID, channel.Content{}); !errors.As(err, &ce) {
 			t.Fatalf("empty reply = %v, want a content error", err)
 		}
-		if err := h.svc.SetStatus(ctx, auditActor, h.ws, "no-such-conversation", StatusClosed); err == nil {
+		if err := h.svc.SetStatus(ctx, auditActor, h.ws, "no-such-conversation", StatusResolved); err == nil {
 			t.Fatal("SetStatus of an unknown conversation succeeded")
 		}
 		if got := l.take(); len(got) != 0 {
 			t.Errorf("refused work told %+v", got)
 		}
-		if err := h.svc.SetStatus(ctx, auditActor, h.ws, conv.ID, StatusClosed); err != nil {
+		if err := h.svc.SetStatus(ctx, auditActor, h.ws, conv.ID, StatusResolved); err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]heard{{Change: cv, Messages: 5, State: "human/closed"}}, l.take()); diff != "" {
+		if diff := cmp.Diff([]heard{{Change: cv, Messages: 5, State: "human/resolved"}}, l.take()); diff != "" {
 			t.Errorf("after SetStatus (-want +got):\n%s", diff)
 		}
 	})
@@ -185,7 +187,7 @@ func TestAutomateAndDirectSendsTellChanges(t *testing.T) {
 			t.Errorf("Automate told before Notify: %+v", got)
 		}
 		h.svc.Notify(eff)
-		if got := l.take(); len(got) < 2 || got[0].Change != msg || got[1].Change != cv || got[1].State != "human/closed" {
+		if got := l.take(); len(got) < 2 || got[0].Change != msg || got[1].Change != cv || got[1].State != "human/resolved" {
 			t.Errorf("after Notify heard %+v", got)
 		}
 	})

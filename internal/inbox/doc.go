@@ -1,8 +1,54 @@
 // Package inbox owns conversations and their messages (tables
-// conversations, messages and inbound_keys of migration 00007): what people
-// write, what the bot, the AI agent and human agents answer, and the one
-// path every outgoing message takes to the platform (promises P-15 to
-// P-17).
+// conversations, messages and inbound_keys of migration 00007, reshaped by
+// 00017, and inbox_settings of 00017): what people write, what the bot,
+// the AI agent and human agents answer, the one path every outgoing
+// message takes to the platform (promises P-15 to P-17), and the shared
+// inbox around them (P-24): statuses, ownership, assignment, the list and
+// the full timeline.
+//
+// # Statuses (status.go)
+//
+// open (a person must answer), pending (the bot or the AI agent handles
+// it), snoozed (until SnoozedUntil) and resolved. A message from the person
+// reopens a resolved conversation and wakes a snoozed one; a pending one
+// stays with automation until a person takes over, which opens it. Snooze
+// schedules a durable "inbox.wake" job carrying IDs only, which does
+// nothing if the conversation was woken, reopened or snoozed again
+// meanwhile.
+//
+// # Ownership (owner.go)
+//
+// The owner (bot, ai, human, nobody) changes only through transition,
+// which checks the change against a table of allowed transitions per
+// Reason (agent_reply, takeover, page_echo, handover, handoff, assign,
+// return_to_bot, silence_timeout, to_ai, release) and records it on the
+// timeline. A member's reply (Reply with SenderAgent) and a reply from the
+// Page inbox (a foreign echo) make the conversation human-owned; while it
+// is, queue — the path of every message — refuses every automated sender
+// (flow, AI agent, broadcast) with ErrHumanOwned. "Return to bot" is by
+// hand (ReturnToBot, SetOwner) or automatic after the workspace's
+// Settings.ReturnToBotAfter of silence: each message from a person
+// schedules an "inbox.return_to_bot" job, and only one that finds the
+// silence complete acts.
+//
+// # Assignment and teams (assign.go)
+//
+// Assign gives a conversation to a member who may answer (owner, admin or
+// agent; never a viewer). SetTeam moves it to a team Options.Teams knows.
+// When automation hands off (to a team or not), and for new conversations
+// when the workspace auto-assigns, Options.Teams.Pick chooses the assignee
+// inside the same transaction.
+//
+// # Reading (list.go, history.go, seen.go)
+//
+// List filters by status, assignee, team, channel, tag and unread and
+// pages by an opaque keyset cursor over (last_activity_at, id), through
+// indexes ordered like the list, so that a deep page costs what the first
+// does at a million conversations. Timeline merges messages with timeline
+// events (package timeline), newest first. MarkSeen clears unread and
+// tells the platform (mark_seen, a job) once per new inbound message
+// inside the window; Typing sends typing indicators, throttled, for
+// human-owned conversations.
 //
 // # Inbound: Service.Ingest
 //
@@ -72,18 +118,24 @@
 // Open dashboards update live: Options.Changed hears a Change (IDs and a
 // kind, never content) once the work is committed — inbound messages and
 // automatic replies through the Effects the caller Notifies, agents'
-// replies, send results and owner and status changes as they commit.
+// replies, send results, owner, status, snooze, assignment and team
+// changes, foreign echoes, policy blocks and unblocks, unsends and fetched
+// profiles as they commit.
 // Nothing rolled back or refused is told. The app adapts Changes to
 // package realtime, which inbox must not import (it sits above inbox).
 //
 // # Tables of others
 //
-// inbox reads contacts.external_id in joins (the PSID a send goes to) and
-// never writes contacts, which belong to package contact.
+// inbox reads contacts.external_id in joins (the PSID a send goes to),
+// and contact_identities.external_id for a conversation on a channel whose
+// identity was merged into its contact (send.go's sqlLoadOutgoing); it never
+// writes them, which belong to package contact. MoveContact (merge.go) is
+// the inbox's part of contact.Store.Merge: it re-points conversations and
+// messages and re-seals message bodies under the kept contact's key.
 //
 // # Imports
 //
-// inbox imports contact, channel, job, keyring, db and audit. It must not
+// inbox imports contact, channel, timeline, job, keyring, db and audit. It must not
 // import channel adapters, net/http or anything above it in the dependency
 // rule: the app wires adapters in through Options.
 package inbox

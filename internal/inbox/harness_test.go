@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/internal/job"
 	"github.com/parleyhq/parley/internal/keyring"
 	"github.com/parleyhq/parley/internal/testutil/fixture"
+	"github.com/parleyhq/parley/internal/timeline"
 )
 
 // auditActor is the member behind changes in these tests.
@@ -50,6 +51,7 @@ type fakeSender struct {
 	// echo before the answer is stored).
 	during func(m channel.Outbound, mid string)
 	n      int
+	acts   []string // sender actions, as "to:action"
 }
 
 func (f *fakeSender) Send(_ context.Context, _ channel.Channel, _ string, m channel.Outbound) (channel.SendResult, error) {
@@ -72,7 +74,10 @@ func (f *fakeSender) Send(_ context.Context, _ channel.Channel, _ string, m chan
 	return channel.SendResult{MID: mid}, nil
 }
 
-func (f *fakeSender) SenderAction(context.Context, channel.Channel, string, string, string) error {
+func (f *fakeSender) SenderAction(_ context.Context, _ channel.Channel, _, to, action string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.acts = append(f.acts, to+":"+action)
 	return nil
 }
 
@@ -165,6 +170,7 @@ func newHarness(t testing.TB, d *db.DB) *harness {
 		Profiles:  map[channel.Type]channel.ProfileFetcher{channel.Messenger: h.profiles},
 		Adapters:  map[channel.Type]func(channel.Content) ([]channel.Content, error){channel.Messenger: testAdapter},
 		Responder: AutoReply{}, AppID: ourApp, Jobs: h.jobs, Sends: h.sends,
+		Timeline: timeline.NewStore(d, h.kr, h.clock.Now),
 	})
 	if err := h.svc.Prepare(context.Background()); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/job"
 	"github.com/parleyhq/parley/internal/keyring"
+	"github.com/parleyhq/parley/internal/timeline"
 )
 
 // Job kinds the Service registers.
@@ -64,6 +65,14 @@ type Options struct {
 	// workers: sends wait on the platform).
 	Jobs  *job.Queue
 	Sends *job.Queue
+	// Teams picks assignees and knows the workspace's teams (nil: no
+	// automatic assignment, and SetTeam refuses every team).
+	Teams Teams
+	// Timeline records owner, assignment, team, status and snooze changes,
+	// handoffs and mark-seen in the transaction of each change, and gives
+	// the events Service.Timeline merges with messages (nil: nothing is
+	// recorded, and the timeline has messages only).
+	Timeline *timeline.Store
 	// Direct sends replies straight after the transaction that queued them
 	// commits, with the Sends queue as the safety net (direct.go). Off,
 	// every reply is a job. It needs Sends.
@@ -79,6 +88,8 @@ type Service struct {
 	log *slog.Logger
 	st  *db.Statements // the hot path's statements, prepared (Prepare)
 	dir *direct        // nil without Options.Direct
+	// typing throttles typing indicators (Typing).
+	typing typing
 }
 
 // New returns a Service on d sealing bodies with kr.
@@ -89,7 +100,8 @@ func New(d *db.DB, kr *keyring.Keyring, opt Options) *Service {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	s := &Service{d: d, kr: kr, opt: opt, log: opt.Log.With("component", "inbox"), st: db.NewStatements(d, "inbox")}
+	s := &Service{d: d, kr: kr, opt: opt, log: opt.Log.With("component", "inbox"), st: db.NewStatements(d, "inbox"),
+		typing: typing{on: map[string]time.Time{}}}
 	if opt.Direct && opt.Sends != nil {
 		s.dir = newDirect(s)
 	}
@@ -115,12 +127,16 @@ const (
 	profileMaxAttempts = 5
 )
 
-// Register installs the job handlers: KindSend on Sends, KindProfile and
-// KindSweep on Jobs. Call it once, before the queues start.
+// Register installs the job handlers: KindSend on Sends; KindProfile,
+// KindSweep, KindWake, KindReturnToBot and KindMarkSeen on Jobs. Call it once, before the queues start.
 func (s *Service) Register() {
 	s.opt.Sends.Register(KindSend, s.handleSend, job.MaxAttempts(sendMaxAttempts), job.Timeout(sendTimeout),
 		job.Backoff(2*time.Second, 10*time.Minute))
 	s.opt.Jobs.Register(KindSweep, s.sweep, job.Timeout(time.Minute))
+	s.opt.Jobs.Register(KindWake, s.handleWake, job.Timeout(30*time.Second))
+	s.opt.Jobs.Register(KindReturnToBot, s.handleReturnToBot, job.Timeout(30*time.Second))
+	s.opt.Jobs.Register(KindMarkSeen, s.handleMarkSeen, job.MaxAttempts(3), job.Timeout(30*time.Second),
+		job.Backoff(5*time.Second, time.Minute))
 	s.opt.Jobs.Register(KindProfile, s.handleProfile, job.MaxAttempts(profileMaxAttempts), job.Timeout(30*time.Second),
 		job.Backoff(30*time.Second, 30*time.Minute))
 }
@@ -188,10 +204,11 @@ type Response struct {
 	// Handoff gives the conversation to people: automation stays quiet
 	// until someone hands it back.
 	Handoff bool
-	// Team is the team the handoff asks for. Teams arrive with a later
-	// issue; until then it is recorded in the audit entry only.
+	// Team is the team the handoff asks for: the conversation moves to it
+	// when the workspace has it (Options.Teams), and an assignee is picked
+	// among its members.
 	Team string
-	// Resolve closes the conversation (a new message reopens it).
+	// Resolve marks the conversation resolved (a new message reopens it).
 	Resolve bool
 	// Jobs counts the jobs the responder enqueued on Options.Jobs inside
 	// the transaction, so that the queue is woken after commit.

@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/job"
+	"github.com/parleyhq/parley/internal/timeline"
 )
 
 // eventDeleted is the kind of an "unsend" event (Instagram's is_deleted):
@@ -59,15 +60,15 @@ func (s *Service) apply(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *
 	case channel.EventMessage, channel.EventPostback, channel.EventReferral, channel.EventOptin, channel.EventReaction:
 		return s.fromPerson(ctx, tx, ch, ev, eff)
 	case channel.EventEcho:
-		return s.echo(ctx, tx, ch, ev)
+		return s.echo(ctx, tx, ch, ev, eff)
 	case channel.EventDelivery, channel.EventRead:
 		return s.receipt(ctx, tx, ch, ev, eff)
 	case channel.EventHandover:
 		return s.handover(ctx, tx, ch, ev, eff)
 	case channel.EventPolicy:
-		return s.policy(ctx, tx, ch, ev)
+		return s.policy(ctx, tx, ch, ev, eff)
 	case eventDeleted:
-		return s.unsend(ctx, tx, ch, ev)
+		return s.unsend(ctx, tx, ch, ev, eff)
 	default:
 		s.log.Debug("inbound event ignored", "channel", ch.ID, "kind", string(ev.Kind))
 		return nil
@@ -99,7 +100,7 @@ func (s *Service) fromPerson(ctx context.Context, tx bun.Tx, ch channel.Channel,
 	if err != nil {
 		return err
 	}
-	conv, err := s.conversationOf(ctx, tx, ch, ct, newContact, now)
+	conv, created, err := s.conversationOf(ctx, tx, ch, ct, newContact, now)
 	if err != nil {
 		return err
 	}
@@ -127,8 +128,12 @@ func (s *Service) fromPerson(ctx context.Context, tx bun.Tx, ch channel.Channel,
 	if ev.Kind == channel.EventMessage || ev.Kind == channel.EventPostback {
 		interactions = 1
 	}
+	before := conv
 	conv, err = s.touchInbound(ctx, tx, conv.ID, at, now, opensWindow(ev.Kind), interactions)
 	if err != nil {
+		return err
+	}
+	if conv, err = s.afterInbound(ctx, tx, before, conv, created, now, eff); err != nil {
 		return err
 	}
 	fetching, err := s.maybeFetchProfile(ctx, tx, ch, ct, newContact, now, eff)
@@ -150,6 +155,30 @@ func (s *Service) fromPerson(ctx context.Context, tx bun.Tx, ch channel.Channel,
 		author.Type = SenderAI
 	}
 	return s.automate(ctx, tx, ch, conv, ct.ExternalID, author, r, now, eff)
+}
+
+// afterInbound records what a message from the person did to the
+// conversation's status (reopened, woken) on the timeline, and gives a new
+// conversation an assignee when the workspace auto-assigns.
+func (s *Service) afterInbound(ctx context.Context, tx bun.Tx, before, conv Conversation, created bool, now time.Time, eff *Effects) (Conversation, error) {
+	if before.Status != conv.Status {
+		if err := s.record(ctx, tx, conv, timeline.KindStatus, "contact",
+			map[string]string{"from": string(before.Status), "to": string(conv.Status)}, now); err != nil {
+			return conv, err
+		}
+		eff.addChange(conversationChange(conv))
+	}
+	if !created || s.opt.Teams == nil {
+		return conv, nil
+	}
+	next, err := s.autoAssign(ctx, tx, conv, "", now)
+	if err != nil {
+		return conv, err
+	}
+	if next.AssigneeID != "" {
+		eff.addChange(conversationChange(next))
+	}
+	return next, nil
 }
 
 // maybeFetchProfile enqueues a profile fetch for a new contact, or one
@@ -174,7 +203,7 @@ type idJob struct {
 }
 
 // echo applies a message the Page sent.
-func (s *Service) echo(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *channel.Inbound) error {
+func (s *Service) echo(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *channel.Inbound, eff *Effects) error {
 	now := s.now()
 	at := eventTime(ev, now)
 	// Parley's metadata (its message ID) proves the echo is Parley's even
@@ -199,7 +228,7 @@ func (s *Service) echo(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *c
 	if err != nil {
 		return err
 	}
-	conv, err := s.conversationOf(ctx, tx, ch, ct, newContact, now)
+	conv, _, err := s.conversationOf(ctx, tx, ch, ct, newContact, now)
 	if err != nil {
 		return err
 	}
@@ -218,8 +247,16 @@ func (s *Service) echo(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *c
 	if err != nil || !inserted {
 		return err
 	}
-	_, err = setOwner(ctx, tx, conv, OwnerHuman, at, now)
-	return err
+	eff.addChange(Change{Kind: ChangeMessage, WorkspaceID: ch.WorkspaceID, ConversationID: conv.ID, ContactID: ct.ID})
+	if conv.Owner != OwnerHuman {
+		if conv, _, err = s.transition(ctx, tx, conv, ownerChange{to: OwnerHuman, reason: ReasonPageEcho, actor: "page", at: at}, now, eff); err != nil {
+			return err
+		}
+	} else if _, err := tx.NewRaw(`UPDATE conversations SET last_activity_at = CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END,
+		updated_at = ? WHERE id = ?`, at, at, now, conv.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("update conversation: %w", err)
+	}
+	return s.humanWrote(ctx, tx, conv, at, now, eff)
 }
 
 // echoSet moves a message to sent for its echo, forward only.
@@ -404,11 +441,8 @@ func (s *Service) handover(ctx context.Context, tx bun.Tx, ch channel.Channel, e
 		return nil // unchanged; or already automated (bot or AI), or deliberately nobody
 	}
 	now := s.now()
-	if _, err = setOwner(ctx, tx, conv, owner, eventTime(ev, now), now); err != nil {
-		return err
-	}
-	eff.addChange(Change{Kind: ChangeConversation, WorkspaceID: ch.WorkspaceID, ConversationID: conv.ID, ContactID: conv.ContactID})
-	return nil
+	_, _, err = s.transition(ctx, tx, conv, ownerChange{to: owner, reason: ReasonHandover, actor: "page", at: eventTime(ev, now)}, now, eff)
+	return err
 }
 
 // ours reports whether appID is Parley's app.
@@ -416,7 +450,7 @@ func (s *Service) ours(appID string) bool { return appID != "" && appID == s.opt
 
 // policy applies a policy enforcement notice about one person: blocked
 // means unreachable until unblocked.
-func (s *Service) policy(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *channel.Inbound) error {
+func (s *Service) policy(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *channel.Inbound, eff *Effects) error {
 	conv, err := s.findConversation(ctx, tx, ch, ev.UserID)
 	if errors.Is(err, db.ErrNotFound) {
 		return nil
@@ -435,6 +469,7 @@ func (s *Service) policy(ctx context.Context, tx bun.Tx, ch channel.Channel, ev 
 	if err != nil {
 		return fmt.Errorf("apply policy notice: %w", err)
 	}
+	eff.addChange(conversationChange(conv))
 	return nil
 }
 
@@ -448,16 +483,17 @@ func policyAction(ev *channel.Inbound) string {
 // unsend redacts a message the person deleted: the row stays (the
 // conversation keeps its shape and counts), its body becomes a sealed
 // {"deleted":true}. Unknown messages are ignored; it never replies.
-func (s *Service) unsend(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *channel.Inbound) error {
+func (s *Service) unsend(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *channel.Inbound, eff *Effects) error {
 	if ev.MID == "" {
 		return nil
 	}
 	var r struct {
-		ID          string `bun:"id"`
-		WorkspaceID string `bun:"workspace_id"`
-		ContactID   string `bun:"contact_id"`
+		ID             string `bun:"id"`
+		WorkspaceID    string `bun:"workspace_id"`
+		ContactID      string `bun:"contact_id"`
+		ConversationID string `bun:"conversation_id"`
 	}
-	err := tx.NewRaw(`SELECT id, workspace_id, contact_id FROM messages WHERE channel_id = ? AND external_id = ? AND direction = 'in'`,
+	err := tx.NewRaw(`SELECT id, workspace_id, contact_id, conversation_id FROM messages WHERE channel_id = ? AND external_id = ? AND direction = 'in'`,
 		ch.ID, ev.MID).Scan(ctx, &r)
 	if errors.Is(db.NoRows(err), db.ErrNotFound) {
 		return nil
@@ -472,5 +508,6 @@ func (s *Service) unsend(ctx context.Context, tx bun.Tx, ch channel.Channel, ev 
 	if _, err := tx.NewRaw(`UPDATE messages SET body = ?, updated_at = ? WHERE id = ?`, sealed, s.now(), r.ID).Exec(ctx); err != nil {
 		return fmt.Errorf("redact message: %w", err)
 	}
+	eff.addChange(Change{Kind: ChangeMessage, WorkspaceID: r.WorkspaceID, ConversationID: r.ConversationID, ContactID: r.ContactID})
 	return nil
 }

@@ -140,7 +140,7 @@ func TestInboundReopens(t *testing.T) {
 		h := newHarness(t, d)
 		h.ingest(h.text("psid-1", "m_1", "hi"))
 		conv := h.conversationOf("psid-1")
-		if err := h.svc.SetStatus(context.Background(), auditActor, h.ws, conv.ID, StatusClosed); err != nil {
+		if err := h.svc.SetStatus(context.Background(), auditActor, h.ws, conv.ID, StatusResolved); err != nil {
 			t.Fatal(err)
 		}
 		h.ingest(h.text("psid-1", "m_2", "me again"))

@@ -34,12 +34,21 @@ func (o Owner) automated() bool { return o == OwnerBot || o == OwnerAI }
 // Status is whether a conversation needs attention.
 type Status string
 
-// Conversation statuses. A message from the person reopens a closed
-// conversation.
+// Conversation statuses (Chatwoot's): open needs a person, pending is
+// being handled by the bot or the AI agent, snoozed waits until
+// Conversation.SnoozedUntil, resolved is done. A message from the person
+// reopens a resolved conversation and wakes a snoozed one (status.go).
 const (
-	StatusOpen   Status = "open"
-	StatusClosed Status = "closed"
+	StatusOpen     Status = "open"
+	StatusPending  Status = "pending"
+	StatusSnoozed  Status = "snoozed"
+	StatusResolved Status = "resolved"
 )
+
+// Valid reports whether s is one of the four statuses.
+func (s Status) Valid() bool {
+	return s == StatusOpen || s == StatusPending || s == StatusSnoozed || s == StatusResolved
+}
 
 // SenderType is who produced a message.
 type SenderType string
@@ -108,7 +117,17 @@ type Conversation struct {
 	Status      Status
 	Owner       Owner
 	// AssigneeID is the member answering it ("" for none).
-	AssigneeID     string
+	AssigneeID string
+	// TeamID is the team answering it ("" for none).
+	TeamID string
+	// SnoozedUntil is when a snoozed conversation wakes (zero unless
+	// snoozed).
+	SnoozedUntil time.Time
+	// AgentLastSeenAt is when an agent last opened it (MarkSeen).
+	AgentLastSeenAt time.Time
+	// HumanAt is a person's last message (through Parley or the Page
+	// inbox): the silence timer of "return to bot" counts from it.
+	HumanAt        time.Time
 	LastActivityAt time.Time
 	// LastInboundAt is the person's last message, tap, referral or
 	// reaction: it opens the messaging window (zero: never).
@@ -121,6 +140,12 @@ type Conversation struct {
 	UnreachableAt time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+}
+
+// Unread reports whether the person wrote since an agent last opened the
+// conversation.
+func (c Conversation) Unread() bool {
+	return !c.LastInboundAt.IsZero() && c.LastInboundAt.After(c.AgentLastSeenAt)
 }
 
 // Message is one message in either direction, its body opened.
@@ -174,7 +199,7 @@ type Summary struct {
 }
 
 const convCols = `id, workspace_id, channel_id, contact_id, status, owner, assignee_id, last_activity_at, last_inbound_at,
-	interaction_count, unreachable_at, created_at, updated_at`
+	interaction_count, unreachable_at, created_at, updated_at, team_id, snoozed_until, agent_last_seen_at, human_at`
 
 type convRow struct {
 	ID               string     `bun:"id"`
@@ -190,12 +215,17 @@ type convRow struct {
 	UnreachableAt    *time.Time `bun:"unreachable_at"`
 	CreatedAt        time.Time  `bun:"created_at"`
 	UpdatedAt        time.Time  `bun:"updated_at"`
+	TeamID           *string    `bun:"team_id"`
+	SnoozedUntil     *time.Time `bun:"snoozed_until"`
+	AgentLastSeenAt  *time.Time `bun:"agent_last_seen_at"`
+	HumanAt          *time.Time `bun:"human_at"`
 }
 
 // dest lists r's fields in the order of convCols, for Scan.
 func (r *convRow) dest() []any {
 	return []any{&r.ID, &r.WorkspaceID, &r.ChannelID, &r.ContactID, &r.Status, &r.Owner, &r.AssigneeID, &r.LastActivityAt,
-		&r.LastInboundAt, &r.InteractionCount, &r.UnreachableAt, &r.CreatedAt, &r.UpdatedAt}
+		&r.LastInboundAt, &r.InteractionCount, &r.UnreachableAt, &r.CreatedAt, &r.UpdatedAt, &r.TeamID, &r.SnoozedUntil,
+		&r.AgentLastSeenAt, &r.HumanAt}
 }
 
 func (r *convRow) conversation() Conversation {
@@ -204,6 +234,7 @@ func (r *convRow) conversation() Conversation {
 		Status: Status(r.Status), Owner: Owner(r.Owner), AssigneeID: str(r.AssigneeID),
 		LastActivityAt: r.LastActivityAt.UTC(), LastInboundAt: tm(r.LastInboundAt), InteractionCount: r.InteractionCount,
 		UnreachableAt: tm(r.UnreachableAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		TeamID: str(r.TeamID), SnoozedUntil: tm(r.SnoozedUntil), AgentLastSeenAt: tm(r.AgentLastSeenAt), HumanAt: tm(r.HumanAt),
 	}
 }
 

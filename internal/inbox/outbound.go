@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/job"
 )
 
@@ -52,6 +53,12 @@ func (s *Service) adapt(t channel.Type, c channel.Content) ([]channel.Content, e
 // path, which reads it). It returns the stored messages; *PolicyError and
 // *channel.ContentError mean nothing was stored.
 func (s *Service) queue(ctx context.Context, tx bun.Tx, ch channel.Channel, conv Conversation, contactName, to string, a Author, c channel.Content, now time.Time) ([]Message, []outbound, error) {
+	// The one place automation is stopped while a person owns the
+	// conversation: flows, the AI agent and broadcasts all come through
+	// here, with conv read inside tx.
+	if a.Type != SenderAgent && conv.Owner == OwnerHuman {
+		return nil, nil, ErrHumanOwned
+	}
 	dec := channel.Decide(facts(ch, conv, a.Type == SenderAgent, contactName, now))
 	if !dec.Allowed {
 		return nil, nil, &PolicyError{Decision: dec}
@@ -119,12 +126,17 @@ func (s *Service) Reply(ctx context.Context, a Author, workspaceID, conversation
 	name, to := "", ""
 	if ct, err := s.opt.Contacts.Get(ctx, workspaceID, conv.ContactID); err == nil {
 		name, to = ct.DisplayName(), ct.ExternalID
+		if ct.ChannelID != conv.ChannelID { // merged contacts: the identity on this channel
+			to, _ = s.opt.Contacts.ExternalIDOn(ctx, nil, workspaceID, conv.ContactID, conv.ChannelID)
+		}
 	}
 	var out []Message
 	var fast []outbound
+	var eff Effects
 	err = s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		// Read again inside the transaction: the window may have moved.
-		conv, err := getConversation(ctx, tx, workspaceID, conversationID)
+		// Read again inside the transaction, locked: the window and the
+		// owner may have moved.
+		conv, err := s.lockConversation(ctx, tx, workspaceID, conversationID)
 		if err != nil {
 			return err
 		}
@@ -133,24 +145,51 @@ func (s *Service) Reply(ctx context.Context, a Author, workspaceID, conversation
 		if err != nil {
 			return err
 		}
-		q := `UPDATE conversations SET updated_at = ?, last_activity_at = CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END`
-		args := []any{now, now, now}
-		if a.Type == SenderAgent && a.ID != "" {
-			q += `, assignee_id = COALESCE(assignee_id, ?)`
-			args = append(args, a.ID)
+		if a.Type == SenderAgent {
+			return s.agentReplied(ctx, tx, conv, a, now, &eff)
 		}
-		_, err = tx.NewRaw(q+` WHERE id = ?`, append(args, conv.ID)...).Exec(ctx)
+		_, err = tx.NewRaw(`UPDATE conversations SET updated_at = ?, last_activity_at = CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END
+			WHERE id = ?`, now, now, now, conv.ID).Exec(ctx)
 		return err
 	})
 	var pe *PolicyError
 	var ce *channel.ContentError
-	if errors.As(err, &pe) || errors.As(err, &ce) {
+	if errors.As(err, &pe) || errors.As(err, &ce) || errors.Is(err, ErrHumanOwned) {
 		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("inbox: reply: %w", err)
 	}
 	s.Notify(Effects{Sends: len(out) - len(fast), direct: fast,
-		changes: []Change{{Kind: ChangeMessage, WorkspaceID: workspaceID, ConversationID: conv.ID, ContactID: conv.ContactID}}})
+		changes: []Change{{Kind: ChangeMessage, WorkspaceID: workspaceID, ConversationID: conv.ID, ContactID: conv.ContactID}}}.Add(eff))
 	return out, nil
+}
+
+// agentReplied applies a member's reply to conv inside tx: activity moves,
+// the member is assigned when nobody is, people own the conversation
+// (agent_reply) and the silence timer restarts.
+func (s *Service) agentReplied(ctx context.Context, tx bun.Tx, conv Conversation, a Author, now time.Time, eff *Effects) error {
+	var r convRow
+	if err := tx.NewRaw(`UPDATE conversations SET updated_at = ?, last_activity_at = CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END
+		WHERE id = ? RETURNING `+convCols, now, now, now, conv.ID).Scan(ctx, r.dest()...); err != nil {
+		return db.NoRows(err)
+	}
+	conv = r.conversation()
+	actor := "system"
+	if a.ID != "" && a.ID != a.Actor.APIKeyID { // an API key is nobody to assign
+		actor = "user:" + a.ID
+	} else if a.Actor.APIKeyID != "" {
+		actor = "api_key:" + a.Actor.APIKeyID
+	}
+	var err error
+	if a.ID != "" && a.ID != a.Actor.APIKeyID && conv.AssigneeID == "" {
+		if conv, err = s.setAssignee(ctx, tx, conv, a.ID, actor, "agent_reply", now); err != nil {
+			return err
+		}
+		eff.addChange(conversationChange(conv))
+	}
+	if conv, _, err = s.transition(ctx, tx, conv, ownerChange{to: OwnerHuman, reason: ReasonAgentReply, actor: actor}, now, eff); err != nil {
+		return err
+	}
+	return s.humanWrote(ctx, tx, conv, now, now, eff)
 }

@@ -59,6 +59,9 @@ func (s *Service) fetchProfile(ctx context.Context, p idJob, last bool) error {
 			return fmt.Errorf("inbox: fetch profile: %w", err)
 		}
 		s.profileSettled(ctx, p.WS, ch.ID, p.ID)
+		if state == contact.ProfileFetched {
+			s.profileChanged(ctx, ch, p.ID)
+		}
 		return nil
 	}
 	unavailable := func() error { return store(channel.Profile{}, contact.ProfileUnavailable) }
@@ -111,4 +114,22 @@ func (s *Service) profileSettled(ctx context.Context, ws, channelID, contactID s
 	if err := s.opt.OnProfile.ProfileSettled(ctx, ws, channelID, contactID); err != nil {
 		s.log.Warn("profile listener failed", "workspace", ws, "contact", contactID, "err", err)
 	}
+}
+
+// profileChanged tells Options.Changed that the contact's conversation on
+// ch now shows a name: lists and open conversations refresh it.
+func (s *Service) profileChanged(ctx context.Context, ch channel.Channel, contactID string) {
+	if s.opt.Changed == nil {
+		return
+	}
+	var convID string
+	err := s.d.R.NewRaw(`SELECT id FROM conversations WHERE channel_id = ? AND contact_id = ? AND workspace_id = ?`,
+		ch.ID, contactID, ch.WorkspaceID).Scan(ctx, &convID)
+	if err != nil {
+		if !errors.Is(db.NoRows(err), db.ErrNotFound) {
+			s.log.Warn("find conversation of a fetched profile", "contact", contactID, "err", err)
+		}
+		return
+	}
+	s.changed(ctx, Change{Kind: ChangeConversation, WorkspaceID: ch.WorkspaceID, ConversationID: convID, ContactID: contactID})
 }

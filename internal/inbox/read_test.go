@@ -54,27 +54,26 @@ func TestConversationListAndPages(t *testing.T) {
 
 		// Pages of one.
 		var paged []string
-		before := ""
+		cur := ""
 		for {
-			page, err := h.svc.Conversations(ctx, h.ws, ListOptions{Limit: 1, Before: before})
+			page, err := h.svc.List(ctx, h.ws, ListOptions{Limit: 1, Cursor: cur})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(page) == 0 {
+			paged = append(paged, page.Conversations[0].ID)
+			if cur = page.NextCursor; cur == "" {
 				break
 			}
-			paged = append(paged, page[0].ID)
-			before = page[0].ID
 		}
 		if len(paged) != 3 || paged[0] != all[0].ID || paged[2] != all[2].ID {
 			t.Errorf("paged = %v", paged)
 		}
 
 		// Status filter and message pages.
-		if err := h.svc.SetStatus(ctx, auditActor, h.ws, all[2].ID, StatusClosed); err != nil {
+		if err := h.svc.SetStatus(ctx, auditActor, h.ws, all[2].ID, StatusResolved); err != nil {
 			t.Fatal(err)
 		}
-		open, err := h.svc.Conversations(ctx, h.ws, ListOptions{Status: StatusOpen, ChannelID: h.ch.ID})
+		open, err := h.svc.Conversations(ctx, h.ws, ListOptions{Status: []Status{StatusOpen}, ChannelID: h.ch.ID})
 		if err != nil || len(open) != 2 {
 			t.Errorf("open conversations = %d, %v", len(open), err)
 		}
@@ -130,7 +129,7 @@ func TestOwnerAndStatusAreAudited(t *testing.T) {
 				actions = append(actions, e.Action+" "+string(e.Details))
 			}
 		}
-		want := []string{ActionOwner + ` {"owner":"ai"}`, ActionOwner + ` {"owner":"human"}`}
+		want := []string{ActionOwner + ` {"owner":"ai","reason":"to_ai"}`, ActionOwner + ` {"owner":"human","reason":"takeover"}`}
 		if diff := cmp.Diff(want, actions); diff != "" {
 			t.Errorf("audit (-want +got):\n%s", diff)
 		}
@@ -158,7 +157,7 @@ func TestTenantIsolation(t *testing.T) {
 		if err := h.svc.SetOwner(ctx, auditActor, other, conv.ID, OwnerNobody); !errors.Is(err, db.ErrNotFound) {
 			t.Errorf("SetOwner: %v", err)
 		}
-		if err := h.svc.SetStatus(ctx, auditActor, other, conv.ID, StatusClosed); !errors.Is(err, db.ErrNotFound) {
+		if err := h.svc.SetStatus(ctx, auditActor, other, conv.ID, StatusResolved); !errors.Is(err, db.ErrNotFound) {
 			t.Errorf("SetStatus: %v", err)
 		}
 		if l, err := h.svc.Conversations(ctx, other, ListOptions{}); err != nil || len(l) != 0 {

@@ -81,7 +81,9 @@ const (
 	sqlLoadOutgoing = `SELECT m.id, m.workspace_id, m.channel_id, m.conversation_id, m.contact_id, m.direction, m.kind, m.body,
 		m.sender_type, m.sender_id, m.external_id, m.reply_to, m.status, m.messaging_type, m.tag, m.error_code, m.error_message,
 		m.platform_at, m.sent_at, m.delivered_at, m.read_at, m.created_at, m.updated_at,
-		c.external_id, v.last_inbound_at, v.unreachable_at
+		coalesce(CASE WHEN c.channel_id = m.channel_id THEN c.external_id ELSE (SELECT i.external_id FROM contact_identities i
+			WHERE i.workspace_id = m.workspace_id AND i.contact_id = m.contact_id AND i.channel_id = m.channel_id) END, ''),
+		v.last_inbound_at, v.unreachable_at
 		FROM messages m JOIN conversations v ON v.id = m.conversation_id JOIN contacts c ON c.id = m.contact_id
 		WHERE m.workspace_id = ? AND m.id = ?`
 	// Commit "sending" before calling the platform: a run that finds it so

@@ -99,8 +99,8 @@ func TestReplyHonoursTheWindow(t *testing.T) {
 			t.Errorf("sent = %+v", last)
 		}
 		conv = h.conversationOf("psid-1")
-		if conv.AssigneeID != "user-7" || conv.Owner != OwnerBot {
-			t.Errorf("after an agent reply: assignee %q owner %s (assigned to the agent, owner unchanged)", conv.AssigneeID, conv.Owner)
+		if conv.AssigneeID != "user-7" || conv.Owner != OwnerHuman {
+			t.Errorf("after an agent reply: assignee %q owner %s (assigned to the agent, human-owned)", conv.AssigneeID, conv.Owner)
 		}
 
 		h.clock.Add(7 * 24 * time.Hour)

@@ -27,16 +27,23 @@ const (
 		ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING`
 
 	// Activity and the window only move forward; the row is locked and
-	// re-read, so concurrent batches cannot lose an increment.
+	// re-read, so concurrent batches cannot lose an increment. A message
+	// reopens a resolved conversation and wakes a snoozed one; a pending
+	// one stays with automation.
 	sqlTouch = `UPDATE conversations SET
 		last_activity_at = CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END,
-		interaction_count = interaction_count + ?, status = 'open', updated_at = ?
+		interaction_count = interaction_count + ?, ` + reopens + `, updated_at = ?
 		WHERE id = ? RETURNING ` + convCols
 	sqlTouchWindow = `UPDATE conversations SET
 		last_activity_at = CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END,
-		interaction_count = interaction_count + ?, status = 'open', updated_at = ?,
+		interaction_count = interaction_count + ?, ` + reopens + `, updated_at = ?,
 		last_inbound_at = CASE WHEN last_inbound_at IS NULL OR last_inbound_at < ? THEN ? ELSE last_inbound_at END
 		WHERE id = ? RETURNING ` + convCols
+
+	// reopens are the SET terms of a message from the person: SET reads
+	// the row as it was, so snoozed_until is cleared only if it was snoozed.
+	reopens = `status = CASE WHEN status IN ('resolved','snoozed') THEN 'open' ELSE status END,
+		snoozed_until = CASE WHEN status = 'snoozed' THEN NULL ELSE snoozed_until END`
 
 	sqlSeenKey = `INSERT INTO inbound_keys (channel_id, key, created_at) VALUES (?, ?, ?) ON CONFLICT (channel_id, key) DO NOTHING`
 )
@@ -61,17 +68,18 @@ func (s *Service) Prepare(ctx context.Context) error {
 }
 
 // conversationOf finds the conversation of ct on ch, creating it (owned by
-// the bot) if needed: one SELECT when it exists. A contact created a moment
-// ago (newContact) cannot have one yet, so it goes straight to the INSERT.
-func (s *Service) conversationOf(ctx context.Context, idb bun.IDB, ch channel.Channel, ct contact.Contact, newContact bool, now time.Time) (Conversation, error) {
+// the bot) if needed, and reports whether it created it: one SELECT when it
+// exists. A contact created a moment ago (newContact) cannot have one yet,
+// so it goes straight to the INSERT.
+func (s *Service) conversationOf(ctx context.Context, idb bun.IDB, ch channel.Channel, ct contact.Contact, newContact bool, now time.Time) (Conversation, bool, error) {
 	var r convRow
 	if !newContact {
 		err := s.st.Row(ctx, idb, r.dest(), sqlConversationOf, ch.ID, ct.ID, ch.WorkspaceID)
 		if err == nil {
-			return r.conversation(), nil
+			return r.conversation(), false, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return Conversation{}, fmt.Errorf("find conversation: %w", err)
+			return Conversation{}, false, fmt.Errorf("find conversation: %w", err)
 		}
 	}
 	c := Conversation{
@@ -84,17 +92,17 @@ func (s *Service) conversationOf(ctx context.Context, idb bun.IDB, ch channel.Ch
 		ON CONFLICT (channel_id, contact_id) DO NOTHING`,
 		c.ID, c.WorkspaceID, c.ChannelID, c.ContactID, now, now, now).Exec(ctx)
 	if err != nil {
-		return Conversation{}, fmt.Errorf("create conversation: %w", err)
+		return Conversation{}, false, fmt.Errorf("create conversation: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return Conversation{}, fmt.Errorf("create conversation: %w", err)
+		return Conversation{}, false, fmt.Errorf("create conversation: %w", err)
 	} else if n == 1 {
-		return c, nil
+		return c, true, nil
 	}
 	if err := s.st.Row(ctx, idb, r.dest(), sqlConversationOf, ch.ID, ct.ID, ch.WorkspaceID); err != nil {
-		return Conversation{}, fmt.Errorf("find conversation: %w", db.NoRows(err))
+		return Conversation{}, false, fmt.Errorf("find conversation: %w", db.NoRows(err))
 	}
-	return r.conversation(), nil
+	return r.conversation(), false, nil
 }
 
 // findConversation returns the conversation of a known person, without

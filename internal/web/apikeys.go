@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/parleyhq/parley/internal/access"
 	"github.com/parleyhq/parley/internal/workspace"
@@ -10,10 +12,37 @@ import (
 // apiKeysView is the API keys page; Secret is a new key's secret, shown
 // this once (only its hash is stored, promise P-08).
 type apiKeysView struct {
-	Keys      []workspace.APIKey
+	Keys      []apiKeyRow
 	Grantable []workspace.Role
-	Secret    string
-	NewName   string
+	// Scopes are the permissions the form offers, as checkboxes.
+	Scopes  []scopeChoice
+	Secret  string
+	NewName string
+}
+
+// apiKeyRow is a key of the list with its permissions in plain words.
+type apiKeyRow struct {
+	workspace.APIKey
+	Permissions []string
+}
+
+// scopeChoice is one permission checkbox of the form.
+type scopeChoice struct {
+	// ID is the checkbox's element id, "scope-call-logs-write": scope
+	// names hold ":", which CSS selectors would have to escape.
+	ID, Value, Label, Hint string
+	Checked                bool
+}
+
+// scopeLabel says in plain words what a scope lets a key do, and for
+// whom it is meant.
+func scopeLabel(s workspace.Scope) (label, hint string) {
+	switch s {
+	case workspace.ScopeCallLogsWrite:
+		return "Upload call logs from the mobile app",
+			"Calls with a lead's phone number appear on the lead's activity; other calls and contact names are never kept. Needs the role Agent or Admin."
+	}
+	return string(s), ""
 }
 
 func (d *Dashboard) apiKeysPage(r *http.Request, f *form) (*page, *apiKeysView, error) {
@@ -31,7 +60,18 @@ func (d *Dashboard) apiKeysPage(r *http.Request, f *form) (*page, *apiKeysView, 
 	if err != nil {
 		return nil, nil, err
 	}
-	v := &apiKeysView{Keys: keys}
+	v := &apiKeysView{Keys: make([]apiKeyRow, len(keys))}
+	for i, k := range keys {
+		v.Keys[i].APIKey = k
+		for _, s := range k.Scopes {
+			label, _ := scopeLabel(s)
+			v.Keys[i].Permissions = append(v.Keys[i].Permissions, label)
+		}
+	}
+	for _, s := range workspace.AllScopes() {
+		label, hint := scopeLabel(s)
+		v.Scopes = append(v.Scopes, scopeChoice{ID: "scope-" + strings.NewReplacer(":", "-", "_", "-").Replace(string(s)), Value: string(s), Label: label, Hint: hint, Checked: slices.Contains(f.Values["scopes"], string(s))})
+	}
 	for _, role := range []workspace.Role{workspace.RoleAdmin, workspace.RoleAgent, workspace.RoleViewer} { // no key is ever owner
 		if p.WS.Role.CanManage(role) {
 			v.Grantable = append(v.Grantable, role)
@@ -56,16 +96,21 @@ func apiKeysPath(wsID string) string { return "/w/" + wsID + "/settings/api-keys
 func (d *Dashboard) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	s := access.ScopeFrom(r.Context())
 	f := newForm(r, "name", "role")
+	f.Values["scopes"] = r.PostForm["scopes"] // ticked boxes, kept when the form comes back
 	role, err := workspace.ParseRole(r.PostFormValue("role"))
+	var scopes workspace.ScopeList
+	if err == nil {
+		scopes, err = workspace.ParseScopes(r.PostForm["scopes"], role)
+	}
 	var key *workspace.APIKey
 	var secret string
 	if err == nil {
-		key, secret, err = d.Workspaces.CreateAPIKey(r.Context(), access.Actor(r), s.Role, s.Workspace.ID, r.PostFormValue("name"), role)
+		key, secret, err = d.Workspaces.CreateAPIKey(r.Context(), access.Actor(r), s.Role, s.Workspace.ID, r.PostFormValue("name"), role, scopes...)
 	}
 	status := http.StatusOK
 	if err != nil {
 		var ierr error
-		if status, ierr = f.fail(w, err, "name", "role"); ierr != nil {
+		if status, ierr = f.fail(w, err, "name", "role", "scopes"); ierr != nil {
 			return ierr
 		}
 	} else {

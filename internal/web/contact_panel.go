@@ -2,10 +2,13 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/uptrace/bun"
 
 	"github.com/parleyhq/parley/internal/access"
 	"github.com/parleyhq/parley/internal/contact"
@@ -23,7 +26,9 @@ const panelID = "contact-panel"
 // (promises P-15, P-25, P-26).
 type contactPanel struct {
 	// Action is the address its forms post to: …/conversations/{id}/contact.
-	Action  string
+	Action string
+	// Profile is the contact's profile page.
+	Profile string
 	CanEdit bool
 	Fields  []fieldInput
 	// HasFields is false until the workspace defines fields: the panel
@@ -139,7 +144,7 @@ func (d *Dashboard) loadPanel(r *http.Request, ws *workspace.Membership, convers
 	}
 	now := d.Now()
 	p := &contactPanel{
-		Action: contactPanelPath(ws.ID, conversationID), CanEdit: ws.Role.AtLeast(workspace.RoleAgent) && !readOnly,
+		Action: contactPanelPath(ws.ID, conversationID), Profile: contactPath(ws.ID, ct.ID), CanEdit: ws.Role.AtLeast(workspace.RoleAgent) && !readOnly,
 		HasFields: len(fields) > 0, FieldsPath: fieldsPath(ws.ID), Tags: tags, Form: f,
 		Stage: ct.Stage, Subscribed: ct.Subscribed,
 	}
@@ -416,7 +421,7 @@ func (d *Dashboard) saveLead(w http.ResponseWriter, r *http.Request) error {
 	}
 	on := r.PostFormValue("subscribed") == "true"
 	if r.PostFormValue("stage") != r.PostFormValue("o.stage") {
-		if _, err := d.Contacts.SetStage(r.Context(), nil, ct.WorkspaceID, ct.ID, stage, by); err != nil {
+		if err := d.setStage(r.Context(), ct.WorkspaceID, ct.ID, stage, by); err != nil {
 			return notFound(err, "conversation")
 		}
 	}
@@ -426,6 +431,17 @@ func (d *Dashboard) saveLead(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return d.panelDone(w, r, "Saved.")
+}
+
+// setStage puts the contact in the lead stage and, in the same
+// transaction, moves its card on the default pipeline to match.
+func (d *Dashboard) setStage(ctx context.Context, workspaceID, contactID, stage string, by contact.By) error {
+	return d.DB.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := d.Contacts.SetStage(ctx, tx, workspaceID, contactID, stage, by); err != nil {
+			return err
+		}
+		return d.Pipelines.SyncStage(ctx, tx, workspaceID, contactID, stage, by)
+	})
 }
 
 // renderPanel writes the panel alone, for htmx to swap in, with status: a

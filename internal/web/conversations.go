@@ -1,15 +1,11 @@
 package web
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/parleyhq/parley/internal/access"
 	"github.com/parleyhq/parley/internal/channel"
@@ -23,16 +19,96 @@ import (
 // unnamed is how a person who shared no name is called.
 const unnamed = "Messenger user"
 
-// Page sizes: the list shows the latest conversations; a thread its latest
-// messages (the full inbox, with paging and search, comes later).
-const (
-	listLimit   = 50
-	threadLimit = 100
-)
+// listLimit is the conversation list's page size; "Load more" continues
+// with the next page through the list's keyset cursor.
+const listLimit = 50
 
 func conversationsPath(wsID string) string { return "/w/" + wsID + "/conversations" }
 
 func conversationPath(wsID, id string) string { return conversationsPath(wsID) + "/" + id }
+
+// Who the list shows conversations of (the "who" filter).
+const (
+	whoAll        = "all"
+	whoMine       = "mine"
+	whoUnassigned = "unassigned"
+)
+
+// listFilter is the conversation list's filter bar, kept in the address
+// so that a filtered list can be bookmarked, shared and reloaded.
+type listFilter struct {
+	// Status is one of the four statuses (default open).
+	Status inbox.Status
+	// Who is all, mine or unassigned.
+	Who string
+	// Team, Channel and Tag are IDs ("" for any).
+	Team, Channel, Tag string
+	Unread             bool
+	// Cursor continues the list after a page ("" for the first).
+	Cursor string
+}
+
+// parseFilter reads the filter from the address. An unknown status or
+// "who" is refused with words, rather than silently showing something
+// else.
+func parseFilter(q url.Values) (listFilter, error) {
+	f := listFilter{Status: inbox.StatusOpen, Who: whoAll,
+		Team: q.Get("team"), Channel: q.Get("channel"), Tag: q.Get("tag"),
+		Unread: q.Get("unread") == "1", Cursor: q.Get("cursor")}
+	if s := q.Get("status"); s != "" {
+		f.Status = inbox.Status(s)
+		if !f.Status.Valid() {
+			return f, httpx.BadRequest("invalid_status", "There is no “"+s+"” list: choose Open, Bot, Snoozed or Resolved.")
+		}
+	}
+	if w := q.Get("who"); w != "" {
+		if w != whoAll && w != whoMine && w != whoUnassigned {
+			return f, httpx.BadRequest("invalid_filter", "Choose whose conversations to show: yours, unassigned ones or everyone's.")
+		}
+		f.Who = w
+	}
+	return f, nil
+}
+
+// query is the filter as an address query, defaults left out, without
+// the cursor.
+func (f listFilter) query() url.Values {
+	q := url.Values{}
+	if f.Status != inbox.StatusOpen {
+		q.Set("status", string(f.Status))
+	}
+	if f.Who != whoAll {
+		q.Set("who", f.Who)
+	}
+	for k, v := range map[string]string{"team": f.Team, "channel": f.Channel, "tag": f.Tag} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if f.Unread {
+		q.Set("unread", "1")
+	}
+	return q
+}
+
+// Narrowed reports whether anything beyond the status and "who" filters
+// the list.
+func (f listFilter) Narrowed() bool {
+	return f.Team != "" || f.Channel != "" || f.Tag != "" || f.Unread
+}
+
+// options is the filter as the inbox's list options for user self.
+func (f listFilter) options(self string) inbox.ListOptions {
+	o := inbox.ListOptions{Status: []inbox.Status{f.Status}, TeamID: f.Team, ChannelID: f.Channel, TagID: f.Tag,
+		Unread: f.Unread, Limit: listLimit, Cursor: f.Cursor}
+	switch f.Who {
+	case whoMine:
+		o.Assignee = self
+	case whoUnassigned:
+		o.Assignee = inbox.Unassigned
+	}
+	return o
+}
 
 // conversationsView is the conversation list.
 type conversationsView struct {
@@ -40,10 +116,41 @@ type conversationsView struct {
 	// HasChannels is false until a channel is connected: the empty state
 	// then points to Channels.
 	HasChannels bool
-	// Status is the filter: "open" or "" for all.
-	Status string
-	// Self is the list's address, which the list polls.
-	Self string
+	Filter      listFilter
+	// Base is the list's address; Self the address with the filter, which
+	// the list refreshes from; More the next page's ("" for the last).
+	Base, Self, More string
+	// Tabs are the statuses, Whos the "whose" choices, each a link that
+	// keeps the other filters.
+	Tabs, Whos []filterLink
+	// Teams, Channels and Tags fill the filter bar's selects.
+	Teams, Channels, Tags []option
+	// Cleared is the address without the narrowing filters.
+	Cleared string
+	// Empty says, when there are no rows, why and what to do.
+	Empty emptyList
+	// Page is true on a page after the first (no JavaScript: "Load more"
+	// was a plain link).
+	Page bool
+}
+
+// filterLink is one choice of a filter, as a link.
+type filterLink struct {
+	Label, Href string
+	Current     bool
+	// Key is the keyboard-free name tests and scripts find it by.
+	Key string
+}
+
+// option is one choice of a select.
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// emptyList is the empty state of a filtered list.
+type emptyList struct {
+	Title, Text string
 }
 
 // conversationRow is one conversation in the list.
@@ -57,10 +164,33 @@ type conversationRow struct {
 	Preview    string
 	From       string
 	Unanswered bool
+	Unread     bool
 	Channel    string
-	Owner      string
-	When       string
-	Closed     bool
+	// Owner is who answers: Bot, AI, a person's name or Nobody; OwnerKind
+	// its look (bot, ai, human, nobody).
+	Owner, OwnerKind string
+	// Assignee is the assigned member's name and initials ("" for none).
+	Assignee, AssigneeInitials string
+	// SnoozedUntil says when a snoozed conversation comes back.
+	SnoozedUntil string
+	When         string
+	Status       inbox.Status
+}
+
+var statusTabs = []struct {
+	Status inbox.Status
+	Label  string
+}{
+	{inbox.StatusOpen, "Open"},
+	{inbox.StatusPending, "Bot"},
+	{inbox.StatusSnoozed, "Snoozed"},
+	{inbox.StatusResolved, "Resolved"},
+}
+
+var whoChoices = []struct{ Who, Label string }{
+	{whoMine, "Mine"},
+	{whoUnassigned, "Unassigned"},
+	{whoAll, "All"},
 }
 
 func (d *Dashboard) conversations(w http.ResponseWriter, r *http.Request) error {
@@ -69,29 +199,51 @@ func (d *Dashboard) conversations(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	p.Nav = "conversations"
-	v := &conversationsView{Status: "open", Self: conversationsPath(p.WS.ID)}
-	if r.URL.Query().Get("status") == "all" {
-		v.Status, v.Self = "", v.Self+"?status=all"
+	f, err := parseFilter(r.URL.Query())
+	if err != nil {
+		return err
 	}
-	channels, err := d.channelNames(r, p.WS.ID)
+	ws := p.WS.ID
+	base := conversationsPath(ws)
+	v := &conversationsView{Filter: f, Base: base, Self: withQuery(base, f.query()), Page: f.Cursor != ""}
+	channels, err := d.channelNames(r, ws)
 	if err != nil {
 		return err
 	}
 	v.HasChannels = len(channels) > 0
-	list, err := d.Inbox.Conversations(r.Context(), p.WS.ID, inbox.ListOptions{Status: inbox.Status(v.Status), Limit: listLimit})
+	pg, err := d.Inbox.List(r.Context(), ws, f.options(p.User.ID))
+	if errors.Is(err, inbox.ErrInvalid) {
+		return httpx.BadRequest("invalid_cursor", "This list address is not valid any more: open Conversations again.")
+	}
 	if err != nil {
 		return err
 	}
-	names, err := d.memberNames(r, p.WS.ID)
+	if pg.NextCursor != "" {
+		q := f.query()
+		q.Set("cursor", pg.NextCursor)
+		v.More = withQuery(base, q)
+	}
+	names, err := d.memberNames(r, ws)
 	if err != nil {
 		return err
 	}
+	loc := workspaceZone(p.WS)
 	now := d.Now()
-	for _, s := range list {
+	for _, s := range pg.Conversations {
 		row := conversationRow{
-			ID: s.ID, Name: orUnnamed(s.ContactName), Unanswered: s.Unanswered,
-			Channel: channels[s.ChannelID].Name, Owner: ownerWords(s.Conversation, names),
-			When: ago(s.LastActivityAt, now), Closed: s.Status == inbox.StatusClosed,
+			ID: s.ID, Name: orUnnamed(s.ContactName), Unanswered: s.Unanswered, Unread: s.Unread(),
+			Channel: channels[s.ChannelID].Name, When: ago(s.LastActivityAt, now), Status: s.Status,
+		}
+		row.Owner, row.OwnerKind = ownerBadge(s.Conversation, names)
+		if s.AssigneeID != "" {
+			row.Assignee = names[s.AssigneeID]
+			if row.Assignee == "" {
+				row.Assignee = "A former member"
+			}
+			row.AssigneeInitials = initials(row.Assignee)
+		}
+		if s.Status == inbox.StatusSnoozed && !s.SnoozedUntil.IsZero() {
+			row.SnoozedUntil = shortTime(s.SnoozedUntil, now, loc)
 		}
 		row.Initials = initials(row.Name)
 		if m := s.LastMessage; m != nil {
@@ -102,11 +254,98 @@ func (d *Dashboard) conversations(w http.ResponseWriter, r *http.Request) error 
 		}
 		v.Rows = append(v.Rows, row)
 	}
+	if err := d.filterBar(r, p, v, channels); err != nil {
+		return err
+	}
+	v.Empty = emptyFor(f)
 	if r.URL.Query().Get("test") != "" {
 		p.Notice = "Your test customer wrote to the test page. Their conversation appears here in a moment."
 	}
 	p.Data = v
 	return d.render(w, http.StatusOK, "conversations", p)
+}
+
+// filterBar fills the list's tabs and selects.
+func (d *Dashboard) filterBar(r *http.Request, p *page, v *conversationsView, channels map[string]channel.Channel) error {
+	f := v.Filter
+	for _, t := range statusTabs {
+		g := f
+		g.Status = t.Status
+		v.Tabs = append(v.Tabs, filterLink{Label: t.Label, Href: withQuery(v.Base, g.query()), Current: f.Status == t.Status, Key: string(t.Status)})
+	}
+	for _, c := range whoChoices {
+		g := f
+		g.Who = c.Who
+		v.Whos = append(v.Whos, filterLink{Label: c.Label, Href: withQuery(v.Base, g.query()), Current: f.Who == c.Who, Key: c.Who})
+	}
+	g := f
+	g.Team, g.Channel, g.Tag, g.Unread = "", "", "", false
+	v.Cleared = withQuery(v.Base, g.query())
+	for _, c := range sortedChannels(channels) {
+		v.Channels = append(v.Channels, option{Value: c.ID, Label: c.Name, Selected: c.ID == f.Channel})
+	}
+	tags, err := d.Contacts.Tags(r.Context(), p.WS.ID)
+	if err != nil {
+		return err
+	}
+	for _, t := range tags {
+		v.Tags = append(v.Tags, option{Value: t.ID, Label: t.Name, Selected: t.ID == f.Tag})
+	}
+	if d.Teams != nil {
+		teams, err := d.Teams.Teams(r.Context(), p.WS.ID)
+		if err != nil {
+			return err
+		}
+		for _, t := range teams {
+			v.Teams = append(v.Teams, option{Value: t.ID, Label: t.Name, Selected: t.ID == f.Team})
+		}
+	}
+	return nil
+}
+
+// emptyFor says why a list is empty and what to do about it.
+func emptyFor(f listFilter) emptyList {
+	var e emptyList
+	switch f.Status {
+	case inbox.StatusOpen:
+		e = emptyList{"No open conversations", "When someone writes to one of your connected Pages, the conversation appears here, and your team can answer it."}
+	case inbox.StatusPending:
+		e = emptyList{"The bot is not handling any conversation", "Conversations your flows and automatic replies are answering show here. Open one and press Take over to answer yourself."}
+	case inbox.StatusSnoozed:
+		e = emptyList{"Nothing is snoozed", "Snooze a conversation to hide it until later: it comes back by itself when the time is up, or as soon as the customer writes."}
+	case inbox.StatusResolved:
+		e = emptyList{"No resolved conversations", "Press Resolve on a conversation once it is done. If the customer writes again, it opens again."}
+	}
+	switch f.Who {
+	case whoMine:
+		e.Title += " assigned to you"
+		e.Text = "Conversations assigned to you show here. Look at Unassigned or All to pick one up."
+	case whoUnassigned:
+		e.Title += " without someone assigned"
+		e.Text = "Every conversation here has someone assigned. Look at All to see them."
+	}
+	if f.Narrowed() {
+		e.Text = "No conversation matches these filters. Clear them to see more."
+	}
+	return e
+}
+
+// withQuery is path with q, when q has anything.
+func withQuery(path string, q url.Values) string {
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+// sortedChannels are the channels by name.
+func sortedChannels(m map[string]channel.Channel) []channel.Channel {
+	out := make([]channel.Channel, 0, len(m))
+	for _, c := range m {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b channel.Channel) int { return strings.Compare(a.Name+a.ID, b.Name+b.ID) })
+	return out
 }
 
 // channelNames returns the workspace's channels by ID.
@@ -122,8 +361,6 @@ func (d *Dashboard) channelNames(r *http.Request, wsID string) (map[string]chann
 	return out, nil
 }
 
-// memberNames returns the workspace's members' names (or addresses) by
-// user ID, to say which agent wrote what.
 // previewFrom says who of the business sent m, for the conversation
 // list: you, a teammate by name, or the automation; "" for the person's
 // own messages.
@@ -152,6 +389,8 @@ func previewFrom(m inbox.Message, self string, names map[string]string) string {
 	return "You"
 }
 
+// memberNames returns the workspace's members' names (or addresses) by
+// user ID, to say which agent wrote what.
 func (d *Dashboard) memberNames(r *http.Request, wsID string) (map[string]string, error) {
 	ms, err := d.Workspaces.Members(r.Context(), wsID)
 	if err != nil {
@@ -175,7 +414,7 @@ func memberName(m workspace.Member) string {
 func ownerWords(c inbox.Conversation, names map[string]string) string {
 	switch c.Owner {
 	case inbox.OwnerBot:
-		return "automatic replies"
+		return "the bot"
 	case inbox.OwnerAI:
 		return "the AI agent"
 	case inbox.OwnerHuman:
@@ -185,6 +424,22 @@ func ownerWords(c inbox.Conversation, names map[string]string) string {
 		return "your team"
 	}
 	return "nobody"
+}
+
+// ownerBadge is the list's short owner label and its look.
+func ownerBadge(c inbox.Conversation, names map[string]string) (label, kind string) {
+	switch c.Owner {
+	case inbox.OwnerBot:
+		return "Bot", "bot"
+	case inbox.OwnerAI:
+		return "AI", "ai"
+	case inbox.OwnerHuman:
+		if n := names[c.AssigneeID]; n != "" {
+			return n, "human"
+		}
+		return "Team", "human"
+	}
+	return "Nobody", "nobody"
 }
 
 func orUnnamed(name string) string {
@@ -204,51 +459,6 @@ func initials(name string) string {
 		}
 	}
 	return string(out)
-}
-
-// conversationView is one conversation's page.
-type conversationView struct {
-	ID       string
-	Name     string
-	Initials string
-	Contact  contact.Contact
-	Channel  channel.Channel
-	IsTest   bool
-	Owner    string
-	// Automated is true while automatic replies (or the AI agent) answer:
-	// the page offers to take the conversation over.
-	Automated bool
-	Closed    bool
-	Thread    threadView
-	// Policy is what Messenger allows a person to send now: the reply box
-	// shows its explanation, and is hidden when nothing may be sent.
-	Policy channel.Decision
-	// Panel is the contact's fields, tags, stage and subscription.
-	Panel *contactPanel
-}
-
-// threadView is the messages of a conversation, which the page polls.
-type threadView struct {
-	// Self is the fragment's address; Version identifies what it shows,
-	// so that polling an unchanged thread swaps nothing.
-	Self, Version string
-	Messages      []messageRow
-	// Earlier is true when older messages are not shown.
-	Earlier bool
-}
-
-// messageRow is one message in a thread.
-type messageRow struct {
-	ID   string
-	In   bool
-	Body bodyView
-	// Deleted marks a message the person unsent.
-	Deleted bool
-	// Who says who wrote it; When is its time.
-	Who, When string
-	// Status is an outgoing message's state in words, StatusClass its
-	// look; Failure says why a message was not sent.
-	Status, StatusClass, Failure string
 }
 
 // loadConversation reads the conversation of the request in the caller's
@@ -277,285 +487,5 @@ func notFound(err error, what string) error {
 	return err
 }
 
-// conversationPage loads the whole page; f carries the reply forms'
-// drafts and errors.
-func (d *Dashboard) conversationPage(r *http.Request, f *form) (*page, error) {
-	p, err := d.newPage(r, "Conversation")
-	if err != nil {
-		return nil, err
-	}
-	p.Nav = "conversations"
-	c, ch, ct, err := d.loadConversation(r, p.WS.ID)
-	if err != nil {
-		return nil, err
-	}
-	names, err := d.memberNames(r, p.WS.ID)
-	if err != nil {
-		return nil, err
-	}
-	v := &conversationView{
-		ID: c.ID, Name: orUnnamed(ct.DisplayName()), Contact: ct, Channel: ch,
-		IsTest: d.Simulator != nil && d.Simulator.IsTestPage(ch) && ch.Status == channel.Active,
-		Owner:  ownerWords(c, names), Closed: c.Status == inbox.StatusClosed,
-		Automated: c.Owner == inbox.OwnerBot || c.Owner == inbox.OwnerAI,
-		Policy:    d.replyPolicy(c, ch, ct),
-	}
-	if v.Thread, err = d.loadThread(r, p.WS.ID, c, v.Name, names); err != nil {
-		return nil, err
-	}
-	if v.Panel, err = d.loadPanel(r, p.WS, c.ID, ct, p.ReadOnly(), nil); err != nil {
-		return nil, err
-	}
-	p.Title, v.Initials = v.Name, initials(v.Name)
-	if f == nil {
-		f = newForm(r)
-	}
-	p.Form, p.Data = f, v
-	return p, nil
-}
-
-// replyPolicy is what Messenger allows a person on the team to send now.
-func (d *Dashboard) replyPolicy(c inbox.Conversation, ch channel.Channel, ct contact.Contact) channel.Decision {
-	if ch.Status != channel.Active {
-		return channel.Decision{Reason: "disconnected",
-			Explanation: "The Page “" + ch.Name + "” is disconnected, so nothing can be sent. Connect it again in Channels to reply."}
-	}
-	return d.Inbox.AgentPolicy(ch, c, ct.DisplayName())
-}
-
-// loadThread reads the latest messages, oldest first.
-func (d *Dashboard) loadThread(r *http.Request, wsID string, c inbox.Conversation, contactName string, names map[string]string) (threadView, error) {
-	ms, err := d.Inbox.Messages(r.Context(), wsID, c.ID, threadLimit+1, "")
-	if err != nil {
-		return threadView{}, notFound(err, "conversation")
-	}
-	t := threadView{Self: conversationPath(wsID, c.ID) + "/thread"}
-	if len(ms) > threadLimit {
-		t.Earlier = true
-		ms = ms[:threadLimit]
-	}
-	slices.Reverse(ms) // newest first → oldest first, as a thread reads
-	flows, err := d.flowNames(r, wsID, ms)
-	if err != nil {
-		return threadView{}, err
-	}
-	now := d.Now()
-	h := sha256.New()
-	for _, m := range ms {
-		row := messageRowOf(m, contactName, names, flows, now)
-		t.Messages = append(t.Messages, row)
-		// Who is in the version too: a flow renamed shows its new name.
-		fmt.Fprintf(h, "%s %s %d %t %s\n", m.ID, m.Status, m.UpdatedAt.UnixNano(), m.Deleted, row.Who)
-	}
-	// The clock shown changes at midnight; so does the version.
-	fmt.Fprintf(h, "%s %t", now.Format(time.DateOnly), t.Earlier)
-	t.Version = hex.EncodeToString(h.Sum(nil)[:8])
-	return t, nil
-}
-
-// flowNames looks up, in one query, the names of the flows that wrote
-// messages among ms (a flow's replies carry its ID as their sender ID).
-func (d *Dashboard) flowNames(r *http.Request, wsID string, ms []inbox.Message) (map[string]string, error) {
-	var ids []string
-	for _, m := range ms {
-		if m.SenderType == inbox.SenderFlow && m.SenderID != "" && !slices.Contains(ids, m.SenderID) {
-			ids = append(ids, m.SenderID)
-		}
-	}
-	if len(ids) == 0 || d.Flows == nil {
-		return nil, nil
-	}
-	return d.Flows.Names(r.Context(), wsID, ids)
-}
-
-// messageRowOf is how the thread shows m. names are the workspace's
-// members' names and flows its flows' names, by ID.
-func messageRowOf(m inbox.Message, contactName string, names, flows map[string]string, now time.Time) messageRow {
-	row := messageRow{ID: m.ID, In: m.Direction == inbox.In, Body: describe(m.Content), Deleted: m.Deleted, When: clock(m.CreatedAt, now)}
-	switch m.SenderType {
-	case inbox.SenderContact:
-		row.Who = contactName
-	case inbox.SenderAgent:
-		row.Who = names[m.SenderID]
-		if row.Who == "" {
-			row.Who = "Your team, through the API"
-		}
-	case inbox.SenderFlow:
-		// The channel's fixed automatic reply has no flow behind it.
-		row.Who = "Automatic reply"
-		if name := flows[m.SenderID]; name != "" {
-			row.Who = "Flow “" + name + "”"
-		}
-	case inbox.SenderAI:
-		row.Who = "AI agent"
-	case inbox.SenderBroadcast:
-		row.Who = "Broadcast"
-	case inbox.SenderPage:
-		row.Who = "The Page, outside Parley"
-	}
-	if row.In {
-		return row
-	}
-	switch m.Status {
-	case inbox.StatusQueued, inbox.StatusSending:
-		row.Status, row.StatusClass = "Sending…", "pending"
-	case inbox.StatusSent:
-		row.Status, row.StatusClass = "Sent ✓", "sent"
-	case inbox.StatusDelivered:
-		row.Status, row.StatusClass = "Delivered ✓✓", "delivered"
-	case inbox.StatusRead:
-		row.Status, row.StatusClass = "Read ✓✓", "read"
-	case inbox.StatusFailed:
-		row.Status, row.StatusClass = "Not sent", "failed"
-		row.Failure = failureWords(m)
-	}
-	return row
-}
-
-// failureWords says why a message was not sent.
-func failureWords(m inbox.Message) string {
-	if m.ErrorMessage != "" {
-		return m.ErrorMessage
-	}
-	switch m.ErrorCode {
-	case channel.ReasonWindowClosed, channel.ReasonHumanWindowClosed:
-		return "Messenger's reply window had closed."
-	case channel.ReasonUnreachable:
-		return "Messenger says this person can't be reached."
-	case inbox.CodeNeedsReconnect:
-		return "The Page needs reconnecting in Channels."
-	case inbox.CodeUnknownOutcome:
-		return "Messenger did not confirm it; it may not have arrived."
-	}
-	return "Messenger refused it."
-}
-
-func (d *Dashboard) conversation(w http.ResponseWriter, r *http.Request) error {
-	p, err := d.conversationPage(r, nil)
-	if err != nil {
-		return err
-	}
-	return d.render(w, http.StatusOK, "conversation", p)
-}
-
-// thread answers the thread alone, for the page's polling.
-func (d *Dashboard) thread(w http.ResponseWriter, r *http.Request) error {
-	s := access.ScopeFrom(r.Context())
-	c, _, ct, err := d.loadConversation(r, s.Workspace.ID)
-	if err != nil {
-		return err
-	}
-	names, err := d.memberNames(r, s.Workspace.ID)
-	if err != nil {
-		return err
-	}
-	t, err := d.loadThread(r, s.Workspace.ID, c, orUnnamed(ct.DisplayName()), names)
-	if err != nil {
-		return err
-	}
-	if r.URL.Query().Get("v") == t.Version {
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	}
-	return d.renderFragment(w, "conversation", "thread", t)
-}
-
-// renderFragment writes one named template of a page's set, for htmx to
-// swap into the page.
-func (d *Dashboard) renderFragment(w http.ResponseWriter, page, name string, data any) error {
-	set, ok := d.pages.sets[page]
-	if !ok {
-		return httpx.Internal(fmt.Errorf("web: no template %q", page))
-	}
-	var buf bytes.Buffer
-	if err := set.ExecuteTemplate(&buf, name, data); err != nil {
-		return httpx.Internal(fmt.Errorf("web: render %s/%s: %w", page, name, err))
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-// reply sends an agent's message through the messaging policy. A refusal
-// is shown in words on the page, with the draft kept.
-func (d *Dashboard) reply(w http.ResponseWriter, r *http.Request) error {
-	s := access.ScopeFrom(r.Context())
-	id := r.PathValue("conversation_id")
-	user := access.PrincipalFrom(r.Context()).User
-	_, err := d.Inbox.Reply(r.Context(), inbox.Author{Type: inbox.SenderAgent, ID: user.ID, Actor: access.Actor(r)},
-		s.Workspace.ID, id, channel.Content{Text: r.PostFormValue("text")})
-	if err == nil {
-		return redirect(w, r, conversationPath(s.Workspace.ID, id))
-	}
-	f := newForm(r, "text")
-	var (
-		pe *inbox.PolicyError
-		ce *channel.ContentError
-	)
-	status := http.StatusUnprocessableEntity
-	switch {
-	case errors.As(err, &pe):
-		f.Errors["text"] = pe.Decision.Explanation
-	case errors.As(err, &ce):
-		f.Errors["text"] = ce.Message
-	default:
-		return notFound(err, "conversation")
-	}
-	p, lerr := d.conversationPage(r, f)
-	if lerr != nil {
-		return lerr
-	}
-	pushURL(w, conversationPath(s.Workspace.ID, id))
-	return d.render(w, status, "conversation", p)
-}
-
-// writeAsCustomer plays the test page's customer: the text reaches
-// Parley as a signed webhook, exactly like a real person's message.
-func (d *Dashboard) writeAsCustomer(w http.ResponseWriter, r *http.Request) error {
-	s := access.ScopeFrom(r.Context())
-	c, ch, ct, err := d.loadConversation(r, s.Workspace.ID)
-	if err != nil {
-		return err
-	}
-	if d.Simulator == nil || !d.Simulator.IsTestPage(ch) || ch.Status != channel.Active {
-		return httpx.Conflict("not_a_test_page", "Only conversations on a connected test page can be written as the customer.")
-	}
-	text := strings.TrimSpace(r.PostFormValue("customer_text"))
-	if text == "" {
-		f := newForm(r)
-		f.Errors["customer_text"] = "Write what the customer says."
-		p, err := d.conversationPage(r, f)
-		if err != nil {
-			return err
-		}
-		pushURL(w, conversationPath(s.Workspace.ID, c.ID))
-		return d.render(w, http.StatusUnprocessableEntity, "conversation", p)
-	}
-	if _, err := d.Simulator.WriteAsCustomer(r.Context(), ch, ct.ExternalID, text); err != nil {
-		return httpx.Internal(err)
-	}
-	return redirect(w, r, conversationPath(s.Workspace.ID, c.ID))
-}
-
-// setOwner takes a conversation over (automatic replies stop) or hands it
-// back to them.
-func (d *Dashboard) setOwner(w http.ResponseWriter, r *http.Request) error {
-	s := access.ScopeFrom(r.Context())
-	id := r.PathValue("conversation_id")
-	var owner inbox.Owner
-	switch r.PostFormValue("owner") {
-	case "human":
-		owner = inbox.OwnerHuman
-	case "bot":
-		owner = inbox.OwnerBot
-	default:
-		return httpx.BadRequest("invalid_owner", "Choose to take the conversation over or to hand it back.")
-	}
-	if err := d.Inbox.SetOwner(r.Context(), access.Actor(r), s.Workspace.ID, id, owner); err != nil {
-		return notFound(err, "conversation")
-	}
-	return redirect(w, r, conversationPath(s.Workspace.ID, id))
-}
+// scopeWS is the request's workspace ID.
+func scopeWS(r *http.Request) string { return access.ScopeFrom(r.Context()).Workspace.ID }

@@ -74,10 +74,13 @@ func TestConversationPages(t *testing.T) {
 		owner.get(conv+"/thread?v="+v[1]).want(t, http.StatusOK, "Yes! Straw ones, $8.", "message-out", "Hana")
 		owner.eventually(conv, "Sent ✓")
 
-		// Taking over stops automatic replies; handing back resumes them.
-		owner.get(conv).want(t, http.StatusOK, "handled by automatic replies", "Take over")
+		// Replying took it over (the bot stops); returning it to the bot
+		// resumes it, and taking over again stops it.
+		owner.get(conv).want(t, http.StatusOK, `data-owner="human">Hana<`, "Return to bot")
+		owner.post(conv+"/owner", url.Values{"owner": {"bot"}}).redirectsTo(t, conv)
+		owner.get(conv).want(t, http.StatusOK, `data-owner="bot">the bot<`, "Take over")
 		owner.post(conv+"/owner", url.Values{"owner": {"human"}}).redirectsTo(t, conv)
-		owner.get(conv).want(t, http.StatusOK, "handled by Hana", "Hand back to automatic replies")
+		owner.get(conv).want(t, http.StatusOK, `data-owner="human">Hana<`, "Return to bot")
 		owner.post(conv+"/owner", url.Values{"owner": {"king"}}).want(t, http.StatusBadRequest)
 		owner.post(conv+"/owner", url.Values{"owner": {"bot"}}).redirectsTo(t, conv)
 

@@ -2,10 +2,14 @@
 // signing up and in, workspaces and their settings (team, API keys, custom
 // fields, tags), the account's security, invitations, channels (connecting
 // Facebook Pages by Facebook Login, by a pasted token or, with the
-// built-in simulator, a test page; their health and settings), a plain
-// conversation view with agent replies and a contact panel (field values,
-// tags, lead stage, subscription; its forms swap the panel alone through
-// htmx), flows (the list, creating, importing and archiving them, and the
+// built-in simulator, a test page; their health and settings), the shared
+// inbox (conversations.go: the list with its filters in the address and
+// keyset "Load more"; conversation_page.go and inbox_timeline.go: the
+// timeline of messages, changes and private notes; conversation_actions.go:
+// take over, return to bot, assign, team, snooze, resolve, notes, canned
+// responses, typing; static/inbox.js: keyboard shortcuts and the reply
+// box's suggestions) with a contact panel (field values, tags, lead stage,
+// subscription; its forms swap the panel alone through htmx), flows (the list, creating, importing and archiving them, and the
 // visual editor), and friendly error pages. Templates and static assets are
 // embedded, so the binary serves everything itself (no third-party
 // requests, promise P-38); htmx 2 (vendored under static/vendor) boosts
@@ -33,5 +37,12 @@
 //
 // web imports access, account, workspace, audit, channel, channel/connect,
 // contact, flow, inbox, realtime (to serve the live-update stream),
-// httpx, validate and db; it must not import api or app.
+// segment and csvio (the contact list's filters and the import wizard),
+// activity and pipeline (a contact's profile with its activity log and
+// notes, contacts.go; pipelines, their boards and stage settings,
+// pipelines.go and pipeline_settings.go; a board's cards move by drag and
+// drop in static/app.js or by each card's "Move to" form),
+// team (Settings → Teams, the availability switch in the menu, and the
+// presence beat of the live stream: teams.go, events.go), httpx, validate
+// and db; it must not import api or app.
 package web

@@ -1,11 +1,14 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/parleyhq/parley/internal/access"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/realtime"
+	"github.com/parleyhq/parley/internal/team"
 )
 
 // events streams the workspace's live-update hints to an open dashboard
@@ -13,6 +16,9 @@ import (
 // data-live). The hints carry IDs only, and the page re-fetches what it
 // shows through the ordinary, access-checked routes, so every member who
 // may read the workspace may listen.
+//
+// While the stream is open its member counts as present (Deps.Presence):
+// an open dashboard is what "online" means for round-robin assignment.
 func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) error {
 	if d.Events == nil {
 		return httpx.NotFound("page")
@@ -25,10 +31,48 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) error {
 		return httpx.Errorf(http.StatusServiceUnavailable, "unavailable", "Live updates are not available right now.")
 	}
 	defer sub.Close()
+	if d.Presence != nil {
+		// Deferred after sub.Close, so it runs first: the presence beat
+		// has ended before the handler returns.
+		defer d.keepSeen(r.Context(), s.Workspace.ID, access.PrincipalFrom(r.Context()).User.ID)()
+	}
 	if err := realtime.ServeSSE(w, r, sub, realtime.SSEOptions{}); err != nil {
 		// The stream has started: the page's EventSource reconnects by
 		// itself, and the error is only worth a line in the log.
 		d.Log.Debug("event stream ended", "workspace", s.Workspace.ID, "err", err)
 	}
 	return nil
+}
+
+// keepSeen tells Presence that userID is at the dashboard now and then
+// every PresenceEvery, until ctx ends or the returned stop is called;
+// stop waits for the beat to end, so no goroutine outlives the request.
+func (d *Dashboard) keepSeen(ctx context.Context, workspaceID, userID string) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	every := d.PresenceEvery
+	if every <= 0 {
+		every = team.SeenEvery
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			if err := d.Presence.Seen(ctx, workspaceID, userID); err != nil && ctx.Err() == nil {
+				// Not fatal to the stream: the member may only miss
+				// automatic assignments until the next beat.
+				d.Log.Warn("presence not recorded", "workspace", workspaceID, "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }

@@ -116,7 +116,10 @@ type page struct {
 	Form *form
 	// Notice is a one-line confirmation shown above the content.
 	Notice string
-	Data   any
+	// Availability is the signed-in agent's status for the chrome's
+	// switch (nil: no switch; teams.go).
+	Availability *availabilityView
+	Data         any
 }
 
 // Can reports whether the user's role in the page's workspace is at least
@@ -227,6 +230,7 @@ func (d *Dashboard) newPage(r *http.Request, title string) (*page, error) {
 	if s := access.ScopeFrom(r.Context()); s != nil {
 		p.WS = &workspace.Membership{Workspace: *s.Workspace, Role: s.Role}
 		p.Trial = trialOf(s.Workspace, d.Now())
+		p.Availability = d.availabilityOf(r, p)
 	}
 	return p, nil
 }

@@ -8,15 +8,22 @@ import (
 
 	"github.com/parleyhq/parley/internal/access"
 	"github.com/parleyhq/parley/internal/account"
+	"github.com/parleyhq/parley/internal/activity"
 	"github.com/parleyhq/parley/internal/audit"
+	"github.com/parleyhq/parley/internal/canned"
 	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/channel/connect"
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/csvio"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/pipeline"
 	"github.com/parleyhq/parley/internal/realtime"
+	"github.com/parleyhq/parley/internal/segment"
+	"github.com/parleyhq/parley/internal/team"
+	"github.com/parleyhq/parley/internal/timeline"
 	"github.com/parleyhq/parley/internal/workspace"
 )
 
@@ -28,7 +35,9 @@ type Deps struct {
 	// same flows the JSON API uses.
 	Auth  *access.Auth
 	Guard *access.Guard
-	// DB is used only to write audit entries for account changes.
+	// DB writes audit entries for account changes and holds the
+	// transactions that change two stores at once (a lead stage and the
+	// default pipeline's card).
 	DB  *db.DB
 	Now func() time.Time
 	Log *slog.Logger
@@ -49,6 +58,41 @@ type Deps struct {
 	// Events is the live-update hub the conversation pages listen to
 	// (GET …/events); nil leaves them on their slow poll.
 	Events *realtime.Hub
+	// Canned keeps the canned responses (Settings → Canned responses).
+	Canned *canned.Store
+	// Timeline keeps conversations' private notes and mentions.
+	Timeline *timeline.Store
+	// Activity keeps contacts' activity logs and notes (the contact
+	// profile); Pipelines the sales pipelines and their boards.
+	Activity  *activity.Store
+	Pipelines *pipeline.Store
+	// ReconcilePipelines schedules placing a workspace's contacts on its
+	// default pipeline after the default changes (nil: nothing scheduled).
+	ReconcilePipelines func(ctx context.Context, workspaceID string) error
+	// Segments keeps saved filters over contacts (the contacts list's
+	// filters); Imports and Exports move contacts in and out as CSV.
+	Segments *segment.Store
+	Imports  *csvio.Importer
+	Exports  *csvio.Exporter
+	// Teams keeps teams, availability and capacity (Settings → Teams, the
+	// availability switch); the live stream marks its member as seen
+	// (nil: no teams pages).
+	Teams *team.Store
+	// MergeContacts merges two contacts with every package's rows moved
+	// (the contact merge page; nil: merging answers 500).
+	MergeContacts MergeFunc
+	// Presence hears that a member's dashboard is open: the live stream
+	// (GET …/events) calls Seen when it opens and every PresenceEvery
+	// while it stays open (default team.SeenEvery), so that round-robin
+	// assignment knows who is at their desk (nil: nobody is told).
+	Presence      Presence
+	PresenceEvery time.Duration
+}
+
+// Presence records that a member's dashboard is connected now
+// (team.Store implements it).
+type Presence interface {
+	Seen(ctx context.Context, workspaceID, userID string) error
 }
 
 // Simulator is the built-in Meta simulator as the dashboard uses it: a
@@ -147,6 +191,21 @@ func (d *Dashboard) Routes() []access.Route {
 		{Method: "POST", Pattern: ws + "/settings/tags", Policy: admin, Handler: d.createTag},
 		{Method: "POST", Pattern: ws + "/settings/tags/{tag_id}", Policy: admin, Handler: d.updateTag},
 		{Method: "POST", Pattern: ws + "/settings/tags/{tag_id}/delete", Policy: admin, Handler: d.deleteTag},
+		// Canned responses: admins write them, everyone reads them.
+		{Method: "GET", Pattern: ws + "/settings/canned-responses", Policy: viewer, Handler: d.cannedResponses},
+		{Method: "POST", Pattern: ws + "/settings/canned-responses", Policy: admin, Handler: d.createCanned},
+		{Method: "POST", Pattern: ws + "/settings/canned-responses/{canned_id}", Policy: admin, Handler: d.updateCanned},
+		{Method: "POST", Pattern: ws + "/settings/canned-responses/{canned_id}/delete", Policy: admin, Handler: d.deleteCanned},
+		// Teams and assignment: admins manage them, everyone sees who is
+		// online; each agent sets their own status from the chrome.
+		{Method: "GET", Pattern: ws + "/settings/teams", Policy: viewer, Handler: d.teams},
+		{Method: "POST", Pattern: ws + "/settings/teams", Policy: admin, Handler: d.createTeam},
+		{Method: "POST", Pattern: ws + "/settings/teams/{team_id}", Policy: admin, Handler: d.updateTeam},
+		{Method: "POST", Pattern: ws + "/settings/teams/{team_id}/delete", Policy: admin, Handler: d.deleteTeam},
+		{Method: "POST", Pattern: ws + "/settings/teams/{team_id}/members", Policy: admin, Handler: d.addTeamMember},
+		{Method: "POST", Pattern: ws + "/settings/teams/{team_id}/members/{user_id}/remove", Policy: admin, Handler: d.removeTeamMember},
+		{Method: "POST", Pattern: ws + "/settings/assignment", Policy: admin, Handler: d.saveAssignment},
+		{Method: "POST", Pattern: ws + "/availability", Policy: agent, Handler: d.setAvailability},
 
 		{Method: "GET", Pattern: ws + "/channels", Policy: viewer, Handler: d.channels},
 		{Method: "POST", Pattern: ws + "/channels/messenger/token", Policy: admin, Handler: d.connectToken},
@@ -171,8 +230,20 @@ func (d *Dashboard) Routes() []access.Route {
 		{Method: "GET", Pattern: ws + "/conversations/{conversation_id}", Policy: viewer, Handler: d.conversation},
 		// The thread alone, polled by the conversation page.
 		{Method: "GET", Pattern: ws + "/conversations/{conversation_id}/thread", Policy: viewer, Handler: d.thread},
+		// Older timeline items, a page at a time ("Show earlier").
+		{Method: "GET", Pattern: ws + "/conversations/{conversation_id}/thread/earlier", Policy: viewer, Handler: d.earlier},
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/reply", Policy: agent, Handler: d.reply},
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/owner", Policy: agent, Handler: d.setOwner},
+		// The inbox's actions (conversation_actions.go): assignment, team,
+		// resolve/reopen, snooze, private notes, the typing indicator and
+		// the reply box's canned responses.
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/assign", Policy: agent, Handler: d.assign},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/team", Policy: agent, Handler: d.setTeam},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/status", Policy: agent, Handler: d.setStatus},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/snooze", Policy: agent, Handler: d.snooze},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/notes", Policy: agent, Handler: d.addNote},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/typing", Policy: agent, Handler: d.typing},
+		{Method: "GET", Pattern: ws + "/conversations/{conversation_id}/canned", Policy: agent, Handler: d.cannedFor},
 		// The contact panel: the conversation's contact's field values,
 		// tags, lead stage and subscription.
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/contact/fields", Policy: agent, Handler: d.saveContactFields},
@@ -181,6 +252,43 @@ func (d *Dashboard) Routes() []access.Route {
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/contact/tags/{tag_id}/remove", Policy: agent, Handler: d.removeContactTag},
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/contact/lead", Policy: agent, Handler: d.saveLead},
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/as-customer", Policy: agent, Handler: d.writeAsCustomer},
+
+		// Contacts: the list and each contact's profile with its activity
+		// and notes (notes: the author or an admin deletes them).
+		{Method: "GET", Pattern: ws + "/contacts", Policy: viewer, Handler: d.contacts},
+		{Method: "GET", Pattern: ws + "/contacts/{contact_id}", Policy: viewer, Handler: d.contactProfile},
+		// Saved segments (the list's filters) and CSV import, a wizard:
+		// upload, map the columns, follow the progress. Admins only.
+		{Method: "POST", Pattern: ws + "/segments", Policy: admin, Handler: d.saveSegment},
+		{Method: "POST", Pattern: ws + "/segments/{segment_id}", Policy: admin, Handler: d.updateSegment},
+		{Method: "POST", Pattern: ws + "/segments/{segment_id}/delete", Policy: admin, Handler: d.deleteSegment},
+		{Method: "GET", Pattern: ws + "/contact-imports/new", Policy: admin, Handler: d.importUpload},
+		{Method: "POST", Pattern: ws + "/contact-imports/new", Policy: admin, Handler: d.importMapping},
+		{Method: "POST", Pattern: ws + "/contact-imports", Policy: admin, Handler: d.startImport},
+		{Method: "GET", Pattern: ws + "/contact-imports/{import_id}", Policy: admin, Handler: d.importProgress},
+		{Method: "GET", Pattern: ws + "/contacts/{contact_id}/activity", Policy: viewer, Handler: d.moreActivity},
+		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/notes", Policy: agent, Handler: d.addContactNote},
+		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/notes/{note_id}/delete", Policy: agent, Handler: d.deleteContactNote},
+		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/pipelines", Policy: agent, Handler: d.addToPipeline},
+		// Merging two contacts cannot be undone: admins only (merge.go).
+		{Method: "GET", Pattern: ws + "/contacts/{contact_id}/merge", Policy: admin, Handler: d.mergePage},
+		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/merge", Policy: admin, Handler: d.mergeContact},
+
+		// Pipelines: admins create them and edit their stages, agents
+		// move cards on the boards, everyone sees them.
+		{Method: "GET", Pattern: ws + "/pipelines", Policy: viewer, Handler: d.pipelines},
+		{Method: "POST", Pattern: ws + "/pipelines", Policy: admin, Handler: d.createPipeline},
+		{Method: "GET", Pattern: ws + "/pipelines/{pipeline_id}", Policy: viewer, Handler: d.board},
+		{Method: "GET", Pattern: ws + "/pipelines/{pipeline_id}/columns/{stage_id}", Policy: viewer, Handler: d.moreCards},
+		{Method: "POST", Pattern: ws + "/pipelines/{pipeline_id}/cards", Policy: agent, Handler: d.moveCard},
+		{Method: "GET", Pattern: ws + "/pipelines/{pipeline_id}/settings", Policy: admin, Handler: d.pipelineSettings},
+		{Method: "POST", Pattern: ws + "/pipelines/{pipeline_id}/settings", Policy: admin, Handler: d.renamePipeline},
+		{Method: "POST", Pattern: ws + "/pipelines/{pipeline_id}/default", Policy: admin, Handler: d.makeDefault},
+		{Method: "POST", Pattern: ws + "/pipelines/{pipeline_id}/delete", Policy: admin, Handler: d.deletePipeline},
+		{Method: "POST", Pattern: ws + "/pipelines/{pipeline_id}/stages", Policy: admin, Handler: d.addStage},
+		{Method: "POST", Pattern: ws + "/pipelines/{pipeline_id}/stages/{stage_id}", Policy: admin, Handler: d.updateStage},
+		{Method: "POST", Pattern: ws + "/pipelines/{pipeline_id}/stages/{stage_id}/move", Policy: admin, Handler: d.moveStage},
+		{Method: "POST", Pattern: ws + "/pipelines/{pipeline_id}/stages/{stage_id}/delete", Policy: admin, Handler: d.deleteStage},
 
 		// Flows: the list, creating and importing, the editor page (the
 		// island inside it uses the JSON API) and archiving. Archiving is

@@ -27,25 +27,32 @@ type APIKey struct {
 	Name        string     `bun:"name" json:"name"`
 	Prefix      string     `bun:"prefix" json:"prefix"` // first 12 characters of the secret, to tell keys apart
 	Role        Role       `bun:"role" json:"role"`
+	Scopes      ScopeList  `bun:"scopes" json:"scopes"`                   // what it may do beyond its role (scope.go)
 	CreatedBy   string     `bun:"created_by" json:"created_by,omitempty"` // "" when the creator's account is gone
 	CreatedAt   time.Time  `bun:"created_at" json:"created_at"`
 	LastUsedAt  *time.Time `bun:"last_used_at" json:"last_used_at,omitempty"`
 	RevokedAt   *time.Time `bun:"revoked_at" json:"revoked_at,omitempty"`
 }
 
-const apiKeyCols = `id, workspace_id, name, prefix, role, COALESCE(created_by, '') AS created_by, created_at, last_used_at, revoked_at`
+const apiKeyCols = `id, workspace_id, name, prefix, role, scopes, COALESCE(created_by, '') AS created_by, created_at, last_used_at, revoked_at`
 
-// CreateAPIKey issues a key named name with role role, acting as actorRole,
-// records api_key.create, and returns the key and its secret: "prly_" and 43
-// base62 characters, shown this once. role must be admin, agent or viewer
-// and one actorRole may grant (ErrRoleNotAllowed otherwise: agents and
-// viewers issue no keys, and no key is ever owner).
-func (s *Service) CreateAPIKey(ctx context.Context, a audit.Actor, actorRole Role, workspaceID, name string, role Role) (*APIKey, string, error) {
+// CreateAPIKey issues a key named name with role role and the given
+// scopes (none is usual), acting as actorRole, records api_key.create, and
+// returns the key and its secret: "prly_" and 43 base62 characters, shown
+// this once. role must be admin, agent or viewer and one actorRole may
+// grant (ErrRoleNotAllowed otherwise: agents and viewers issue no keys,
+// and no key is ever owner); scopes must be on the closed list and allowed
+// for role (CheckScopes, a *validate.Error otherwise).
+func (s *Service) CreateAPIKey(ctx context.Context, a audit.Actor, actorRole Role, workspaceID, name string, role Role, scopes ...Scope) (*APIKey, string, error) {
 	name, err := validate.Name("name", name, maxNameLen, false)
 	if err != nil {
 		return nil, "", err
 	}
 	if err := checkRole(role); err != nil {
+		return nil, "", err
+	}
+	list, err := CheckScopes(scopes, role)
+	if err != nil {
 		return nil, "", err
 	}
 	if role == RoleOwner || !actorRole.CanManage(role) {
@@ -55,19 +62,22 @@ func (s *Service) CreateAPIKey(ctx context.Context, a audit.Actor, actorRole Rol
 	now := s.now()
 	k := &APIKey{
 		ID: uuid.Must(uuid.NewV7()).String(), WorkspaceID: workspaceID, Name: name, Prefix: secret[:apiKeyShownLen],
-		Role: role, CreatedBy: a.UserID, CreatedAt: now,
+		Role: role, Scopes: list, CreatedBy: a.UserID, CreatedAt: now,
 	}
 	err = s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.lockWorkspace(ctx, tx, workspaceID); err != nil {
 			return err
 		}
-		if _, err := tx.NewRaw(`INSERT INTO api_keys (id, workspace_id, name, prefix, key_hash, role, created_by, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			k.ID, workspaceID, name, k.Prefix, hashSecret(secret), role, nullable(a.UserID), now).Exec(ctx); err != nil {
+		if _, err := tx.NewRaw(`INSERT INTO api_keys (id, workspace_id, name, prefix, key_hash, role, scopes, created_by, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			k.ID, workspaceID, name, k.Prefix, hashSecret(secret), role, list, nullable(a.UserID), now).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, now, workspaceID, a, ActionAPIKeyCreate, targetAPIKey, k.ID,
-			map[string]any{"name": name, "role": role})
+		details := map[string]any{"name": name, "role": role}
+		if len(list) > 0 {
+			details["scopes"] = list
+		}
+		return audit.Record(ctx, tx, now, workspaceID, a, ActionAPIKeyCreate, targetAPIKey, k.ID, details)
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("workspace: create api key: %w", err)

@@ -32,6 +32,12 @@
 //     (ErrLastOwner): a workspace always has someone who can manage it.
 //   - API keys are admin, agent or viewer, never owner, and never above the
 //     role of whoever issues them.
+//   - An API key may also carry scopes (scope.go, migration 00023) from a
+//     closed list, each needing a least role (call_logs:write: agent).
+//     Scopes add to a key's role and never narrow it: a key without
+//     scopes, every key made before scopes existed included, keeps
+//     working everywhere its role allows; a route that requires a scope
+//     (access.Policy.Scope) refuses keys without it.
 //
 // When a member is removed, leaves or is demoted, the pending invitations
 // they sent and the API keys they made for roles they may no longer grant

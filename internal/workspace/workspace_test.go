@@ -235,7 +235,7 @@ func TestJSONShapes(t *testing.T) {
 		t.Errorf("membership JSON (-want +got):\n%s", diff)
 	}
 	k := workspace.APIKey{ID: "k", WorkspaceID: "w", Name: "n", Prefix: "prly_abcdefg", Role: workspace.RoleAgent, CreatedBy: "u", CreatedAt: now, LastUsedAt: &now, RevokedAt: &now}
-	if diff := cmp.Diff([]string{"created_at", "created_by", "id", "last_used_at", "name", "prefix", "revoked_at", "role", "workspace_id"}, keys(k)); diff != "" {
+	if diff := cmp.Diff([]string{"created_at", "created_by", "id", "last_used_at", "name", "prefix", "revoked_at", "role", "scopes", "workspace_id"}, keys(k)); diff != "" {
 		t.Errorf("api key JSON (-want +got):\n%s", diff)
 	}
 }

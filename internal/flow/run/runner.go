@@ -36,6 +36,14 @@ type Notifier interface {
 	NotifyTeam(ctx context.Context, idb bun.IDB, workspaceID, conversationID, team, text string) error
 }
 
+// StageSync keeps whatever follows the lead stage (the default pipeline's
+// board, pipeline.Store.SyncStage) in step with a set_stage action: it is
+// called in the action's transaction, with the stage just set and the
+// flow as author.
+type StageSync interface {
+	SyncStage(ctx context.Context, idb bun.IDB, workspaceID, contactID, stage string, by contact.By) error
+}
+
 // Options wire a Runner.
 type Options struct {
 	DB       *db.DB
@@ -55,6 +63,9 @@ type Options struct {
 	PayloadKey []byte
 	// Notifier delivers notify_team actions (nil: logged only).
 	Notifier Notifier
+	// Stages follows set_stage actions in their transaction (nil: the
+	// lead stage is a free label only).
+	Stages StageSync
 	// TimeZone is the workspace's time zone, for business hours that
 	// name none (nil: UTC for every workspace).
 	// It reads through idb (the caller's transaction, when there is one).

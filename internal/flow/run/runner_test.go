@@ -518,7 +518,7 @@ func TestRunnerDefaultCooldownAndResolve(t *testing.T) {
 		if texts := h.saidTexts("psid-1"); cmp.Diff([]string{"We got your message."}, texts) != "" {
 			t.Fatalf("%v", texts)
 		}
-		if c := h.conversation("psid-1"); c.Status != inbox.StatusClosed {
+		if c := h.conversation("psid-1"); c.Status != inbox.StatusResolved {
 			t.Errorf("not resolved: %s", c.Status)
 		}
 		h.clock.Add(30 * time.Minute)

@@ -315,6 +315,11 @@ func (t *turn) act(p *Program, a Action) error {
 		_, err = c.ClearField(t.ctx, t.tx, t.ws, t.contactID, a.Field)
 	case flow.ActionSetStage:
 		_, err = c.SetStage(t.ctx, t.tx, t.ws, t.contactID, a.Stage, by)
+		// The default pipeline's board follows the lead stage in the same
+		// transaction (a no-op when the card is where it belongs).
+		if err == nil && t.r.opt.Stages != nil {
+			err = t.r.opt.Stages.SyncStage(t.ctx, t.tx, t.ws, t.contactID, a.Stage, by)
+		}
 	case flow.ActionSubscribe, flow.ActionUnsubscribe:
 		// Topics arrive with broadcasts; until then a subscription is to
 		// all of them.

@@ -200,6 +200,149 @@
   document.addEventListener("htmx:load", syncLive);
   document.addEventListener("DOMContentLoaded", syncLive);
 
+  // Pipeline boards: drag a card to another column, or between two cards,
+  // and the move is posted like the card's own "Move to" form (contact,
+  // stage, and the card it goes before); the server answers the whole
+  // board, which htmx swaps in. Without a mouse, or without JavaScript,
+  // each card's form does the same.
+  var dragged = null;
+  function clearDropMarks() {
+    Array.prototype.forEach.call(document.querySelectorAll(".drop-target, .drop-before"), function (el) {
+      el.classList.remove("drop-target", "drop-before");
+    });
+  }
+  // The card the dragged one goes before: the first card of the column
+  // whose middle is below the pointer (null: the end of the column).
+  function cardBefore(list, y) {
+    var cards = list.querySelectorAll(".board-card");
+    for (var i = 0; i < cards.length; i++) {
+      if (cards[i] === dragged) continue;
+      var box = cards[i].getBoundingClientRect();
+      if (y < box.top + box.height / 2) return cards[i];
+    }
+    return null;
+  }
+  document.addEventListener("dragstart", function (event) {
+    var card = event.target instanceof Element && event.target.closest(".board-card[draggable=true]");
+    if (!card) return;
+    dragged = card;
+    card.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", card.getAttribute("data-contact"));
+  });
+  document.addEventListener("dragend", function () {
+    if (dragged) dragged.classList.remove("dragging");
+    dragged = null;
+    clearDropMarks();
+  });
+  document.addEventListener("dragover", function (event) {
+    var list = dragged && event.target instanceof Element && event.target.closest(".board-cards");
+    if (!list) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    clearDropMarks();
+    list.classList.add("drop-target");
+    var before = cardBefore(list, event.clientY);
+    if (before) before.classList.add("drop-before");
+  });
+  document.addEventListener("drop", function (event) {
+    var list = dragged && event.target instanceof Element && event.target.closest(".board-cards");
+    var board = list && list.closest("[data-board]");
+    if (!board) return;
+    event.preventDefault();
+    var before = cardBefore(list, event.clientY);
+    var values = {
+      contact_id: dragged.getAttribute("data-contact"),
+      stage_id: list.getAttribute("data-stage"),
+      before: before ? before.getAttribute("data-contact") : ""
+    };
+    var url = board.getAttribute("data-board");
+    dragged.classList.remove("dragging");
+    dragged = null;
+    clearDropMarks();
+    if (window.htmx) {
+      window.htmx.ajax("POST", url, { target: "#board", swap: "outerHTML", values: values });
+    }
+  });
+
+  // The availability switch saves as soon as another status is chosen
+  // (mouse or arrow keys), in the background so focus stays on it; the
+  // live region says it was saved. On failure the form posts normally.
+  document.addEventListener("change", function (event) {
+    var t = event.target;
+    if (!(t instanceof HTMLInputElement) || t.name !== "status" || !t.form || !t.form.hasAttribute("data-availability")) return;
+    var form = t.form;
+    var said = form.querySelector("[data-availability-said]");
+    fetch(form.action, {
+      method: "POST",
+      body: new URLSearchParams(new FormData(form)),
+      headers: { "X-Parley-Background": "1" },
+      credentials: "same-origin"
+    }).then(function (res) {
+      if (res.status !== 204) throw new Error("status " + res.status);
+      form.setAttribute("data-saved", t.value);
+      if (said) said.textContent = "Status saved: " + t.parentNode.textContent.trim() + ".";
+    }).catch(function () { form.requestSubmit(); });
+  });
+
+  // The contacts' filter builder: each line offers only the operators of
+  // its field (data-ops on the field's option), hides the value box for
+  // operators that take none, and suggests values (tags, channels, yes or
+  // no). Without JavaScript every operator is offered and the server
+  // explains a wrong choice.
+  function filterLine(row) {
+    var field = row.querySelector("[data-filter-field]");
+    var op = row.querySelector("[data-filter-op]");
+    var value = row.querySelector("[data-filter-value]");
+    if (!field || !op || !value) return;
+    var chosen = field.options[field.selectedIndex];
+    var ops = chosen && chosen.getAttribute("data-ops") ? chosen.getAttribute("data-ops").split(" ") : null;
+    var first = null;
+    Array.prototype.forEach.call(op.options, function (o) {
+      var ok = !ops || ops.indexOf(o.value) >= 0;
+      o.hidden = !ok;
+      o.disabled = !ok;
+      if (ok && !first) first = o;
+    });
+    if (op.selectedOptions.length === 0 || op.selectedOptions[0].disabled) {
+      if (first) op.value = first.value;
+    }
+    var sel = op.options[op.selectedIndex];
+    value.hidden = !!(sel && sel.hasAttribute("data-novalue"));
+    var list = chosen && chosen.getAttribute("data-list");
+    if (list) value.setAttribute("list", list); else value.removeAttribute("list");
+    value.placeholder = (chosen && chosen.getAttribute("data-hint")) || "";
+  }
+  function filterLines(root) {
+    if (!root || !root.querySelectorAll) return;
+    Array.prototype.forEach.call(root.querySelectorAll(".filter-row"), filterLine);
+  }
+  document.addEventListener("change", function (event) {
+    var t = event.target;
+    if (!(t instanceof HTMLSelectElement)) return;
+    if (t.hasAttribute("data-filter-field") || t.hasAttribute("data-filter-op")) {
+      var row = t.closest(".filter-row");
+      if (row) filterLine(row);
+    }
+    // A picker (the segment list) shows its choice at once.
+    if (t.hasAttribute("data-autosubmit") && t.form) t.form.requestSubmit();
+  });
+  document.addEventListener("htmx:load", function (event) { filterLines(event.detail.elt); });
+  document.addEventListener("DOMContentLoaded", function () { filterLines(document.body); });
+
+  // After a move the board comes back whole: the card just moved is
+  // brought into view (a phone shows one column at a time) and its "Move
+  // to" list gets the focus back, so a keyboard user goes on from there.
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    if (!root || !root.querySelector) return;
+    var card = root.querySelector(".board-card[data-moved]");
+    if (!card) return;
+    var select = card.querySelector("select");
+    if (select) select.focus({ preventScroll: true });
+    card.scrollIntoView({ block: "nearest", inline: "nearest" });
+  });
+
   // A read-only field holding a secret selects itself when focused, so it
   // can be copied by hand too.
   document.addEventListener("focusin", function (event) {

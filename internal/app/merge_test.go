@@ -1,0 +1,137 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/parleyhq/parley/internal/activity"
+	"github.com/parleyhq/parley/internal/audit"
+	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/pipeline"
+	"github.com/parleyhq/parley/internal/testutil/apptest"
+	"github.com/parleyhq/parley/internal/testutil/dbtest"
+	"github.com/parleyhq/parley/internal/testutil/fixture"
+)
+
+// Promise P-25: MergeContacts runs every package's Mover, so nothing of
+// the gone contact is lost or left unreadable: its conversation and
+// messages, its conversation's private note, its activity note and its
+// card on a board are the kept contact's, readable after its key is
+// destroyed; the kept contact's log tells of the merge by the merged
+// contact's ID only; no row names the gone contact any more.
+func TestMergeContactsMovesEverything(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a := apptest.New(t, d)
+		ctx := context.Background()
+		owner := a.SignUp(t, "merge-owner")
+		ws := owner.CreateWorkspace(t, "Merge")
+		actor := audit.Actor{UserID: owner.ID}
+		seed := func(n int, text string) (conversationID, contactID string) {
+			ch := fixture.Messenger(t, a.Channels, ws, fmt.Sprintf("91%013d", n), fmt.Sprintf("EAA-merge-%d", n))
+			err := a.DB.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				_, err := a.Inbox.Ingest(ctx, tx, ch, []channel.Inbound{{Type: channel.Messenger, Kind: channel.EventMessage,
+					AccountID: ch.ExternalID, UserID: fmt.Sprintf("71%014d", n), At: a.Clock.Now(), MID: fmt.Sprintf("m_merge_%d", n), Content: channel.Content{Text: text}}})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			list, err := a.Inbox.Conversations(ctx, ws, inbox.ListOptions{ChannelID: ch.ID})
+			if err != nil || len(list) != 1 {
+				t.Fatalf("seed: %v, %v", list, err)
+			}
+			return list[0].ID, list[0].ContactID
+		}
+		_, keep := seed(1, "first page")
+		goneConv, gone := seed(2, "second page")
+		if _, err := a.Timeline.AddNote(ctx, actor, ws, goneConv, "private note on the gone conversation"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Activity.AddNote(ctx, actor, ws, gone, "activity note on the gone contact"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Pipelines.CreatePipeline(ctx, actor, ws, "Sales", []pipeline.StageInput{{Name: "New"}}); err != nil {
+			t.Fatal(err)
+		}
+		board, err := a.Pipelines.CreatePipeline(ctx, actor, ws, "Events", []pipeline.StageInput{{Name: "Invited"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Pipelines.AddCard(ctx, actor, ws, board.ID, gone, board.Stages[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		a.Clock.Advance(time.Minute)
+
+		kept, err := a.MergeContacts(ctx, actor, ws, keep, gone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept.ID != keep {
+			t.Fatalf("kept %s, want %s", kept.ID, keep)
+		}
+
+		ms, err := a.Inbox.Messages(ctx, ws, goneConv, inbox.MaxLimit, "")
+		if err != nil || len(ms) != 1 || ms[0].Content.Text != "second page" {
+			t.Errorf("the moved conversation's messages: %+v, %v", ms, err)
+		}
+		es, err := a.Timeline.List(ctx, ws, goneConv, time.Time{}, time.Time{}, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var note string
+		for _, e := range es {
+			if e.Note != nil {
+				note = e.Note.Text
+			}
+		}
+		if note != "private note on the gone conversation" {
+			t.Errorf("the conversation's private note reads %q", note)
+		}
+		log, err := a.Activity.List(ctx, ws, keep, "", activity.MaxPage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[string]activity.Entry{}
+		for _, e := range log {
+			kinds[e.Kind] = e
+		}
+		if n := kinds[activity.KindNote]; n.Data["text"] != "activity note on the gone contact" {
+			t.Errorf("the activity note reads %+v", n)
+		}
+		if m := kinds[activity.KindMerge]; len(m.Data) != 1 || m.Data["contact_id"] != gone || m.Actor != "user:"+owner.ID {
+			t.Errorf("the merge entry is %+v", m)
+		}
+		if _, ok := kinds[activity.KindPipeline]; !ok {
+			t.Error("the gone contact's board history is missing")
+		}
+		cards, err := a.Pipelines.CardsOf(ctx, ws, keep)
+		if err != nil || len(cards) != 1 || cards[0].PipelineID != board.ID {
+			t.Errorf("the kept contact's cards: %+v, %v", cards, err)
+		}
+		// No row names the gone contact any more.
+		var tables []string
+		if d.Dialect == db.SQLite {
+			err = d.R.NewRaw(`SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c WHERE m.type = 'table' AND c.name = 'contact_id'`).Scan(ctx, &tables)
+		} else {
+			err = d.R.NewRaw(`SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() AND column_name = 'contact_id'`).Scan(ctx, &tables)
+		}
+		if err != nil || len(tables) < 10 {
+			t.Fatalf("tables with contact_id: %v, %v", tables, err)
+		}
+		for _, tb := range tables {
+			var n int
+			if err := d.R.NewRaw(`SELECT count(*) FROM `+tb+` WHERE contact_id = ?`, gone).Scan(ctx, &n); err != nil {
+				t.Fatal(err)
+			}
+			if n != 0 {
+				t.Errorf("%s still has %d rows of the gone contact", tb, n)
+			}
+		}
+	})
+}
