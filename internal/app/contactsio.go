@@ -15,6 +15,7 @@ import (
 func (a *App) contactsIO() {
 	a.Segments = segment.NewStore(a.DB, a.Contacts, a.Now)
 	a.Imports = csvio.NewImporter(a.DB, a.Keyring, a.Contacts, a.Jobs, a.Activity, a.Now)
+	a.Imports.Stages = a.Pipelines // built before (crm)
 	a.Imports.Register()
 	a.Exports = csvio.NewExporter(a.DB, a.Contacts, a.Segments, a.Now)
 }

@@ -80,6 +80,9 @@ type Importer struct {
 	now      func() time.Time
 	// Batch is how many rows commit together (DefaultBatch when 0).
 	Batch int
+	// Stages keeps the pipelines' boards in step with lead stages set by
+	// an import (package pipeline's Store; nil: no pipelines to follow).
+	Stages StageSync
 	// afterBatch, when set (tests), runs after each committed batch.
 	afterBatch func(done int)
 }
@@ -89,6 +92,13 @@ type Importer struct {
 // every contact created or updated (nil records none); now is the clock.
 func NewImporter(d *db.DB, kr *keyring.Keyring, contacts *contact.Store, jobs *job.Queue, act *activity.Store, now func() time.Time) *Importer {
 	return &Importer{d: d, kr: kr, contacts: contacts, jobs: jobs, activity: act, now: now}
+}
+
+// StageSync is what an import needs of pipelines: a lead stage it sets
+// places or moves the contact's card on the default pipeline, in the same
+// transaction (package pipeline's Store.SyncStage).
+type StageSync interface {
+	SyncStage(ctx context.Context, tx bun.IDB, workspaceID, contactID, stage string, by contact.By) error
 }
 
 // payload is the job's payload: IDs only, never personal data.

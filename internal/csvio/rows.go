@@ -310,6 +310,11 @@ func (im *Importer) row(ctx context.Context, tx bun.Tx, ru *run, i int) (bool, *
 			if _, err := im.contacts.SetStage(ctx, sp, ru.ws, id, *p.stage, ru.by); err != nil {
 				return err
 			}
+			if im.Stages != nil {
+				if err := im.Stages.SyncStage(ctx, sp, ru.ws, id, *p.stage, ru.by); err != nil {
+					return err
+				}
+			}
 		}
 		if im.activity == nil {
 			return nil
