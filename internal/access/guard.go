@@ -107,6 +107,12 @@ func (g *Guard) authorize(w http.ResponseWriter, r *http.Request, rt Route) (*ht
 		if p.scope != "" && !princ.APIKey.Scopes.Has(p.scope) {
 			return r, httpx.Forbidden("This API key lacks the scope " + string(p.scope) + "; ask an admin of the workspace for a key that has it.")
 		}
+		// A key with scopes is a purpose key (the call-log app on a
+		// phone): it reaches only the routes that need one of them, so a
+		// phone that leaks its key does not leak the inbox.
+		if len(princ.APIKey.Scopes) > 0 && p.scope == "" {
+			return r, httpx.Forbidden("This API key only works for what its permissions say; use a key without permissions for this.")
+		}
 		role = princ.APIKey.Role
 		ws, err = g.Workspaces.Get(r.Context(), wsID)
 	default:

@@ -58,7 +58,8 @@ func (f fakeWorkspaces) AuthenticateAPIKey(_ context.Context, secret string) (*w
 // Promise P-28: the call-log route is reached only by API keys carrying
 // the scope call_logs:write (with a role that suffices) and by signed-in
 // members of that role; every other key is refused, while those keys keep
-// working on routes that require no scope.
+// working on routes that require no scope. A key with scopes reaches only
+// the routes that need one of them.
 func TestPolicyScope(t *testing.T) {
 	calls := workspace.ScopeCallLogsWrite
 	ws := fakeWorkspaces{
@@ -95,7 +96,9 @@ func TestPolicyScope(t *testing.T) {
 		{"member viewer", "/api/v1/workspaces/w1/call-logs", "", "session-viewer", 403},
 		{"stranger", "/api/v1/workspaces/w1/call-logs", "", "session-stranger", 404},
 		{"key without scopes on a route without scope", "/api/v1/workspaces/w1/notes", "plain", "", 204},
-		{"scoped key on a route without scope", "/api/v1/workspaces/w1/notes", "scoped", "", 204},
+		// A key with scopes is a purpose key: a leaked phone key does not
+		// reach the inbox (security review of issue 5).
+		{"scoped key on a route without scope", "/api/v1/workspaces/w1/notes", "scoped", "", 403},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest("POST", tc.path, nil)

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/keyring"
 )
@@ -161,7 +162,7 @@ func (s *Store) record(ctx context.Context, idb bun.IDB, e Entry) (Entry, error)
 		e.At = s.now()
 	}
 	e.At = e.At.UTC().Truncate(time.Microsecond)
-	if err := checkContact(ctx, idb, e.WorkspaceID, e.ContactID); err != nil {
+	if err := contact.Check(ctx, idb, e.WorkspaceID, e.ContactID); err != nil {
 		return Entry{}, err
 	}
 	sealed, err := s.sealData(ctx, idb, e)
@@ -176,16 +177,4 @@ func (s *Store) record(ctx context.Context, idb bun.IDB, e Entry) (Entry, error)
 		return Entry{}, err
 	}
 	return e, nil
-}
-
-// checkContact returns db.ErrNotFound unless the workspace has the contact.
-func checkContact(ctx context.Context, idb bun.IDB, workspaceID, contactID string) error {
-	var n int
-	if err := idb.NewRaw(`SELECT count(*) FROM contacts WHERE workspace_id = ? AND id = ?`, workspaceID, contactID).Scan(ctx, &n); err != nil {
-		return err
-	}
-	if n == 0 {
-		return db.ErrNotFound
-	}
-	return nil
 }

@@ -30,8 +30,9 @@
 //
 // # Imports
 //
-// activity sits on contact's line: it imports contact (the author form),
-// keyring, audit, validate and db. It must not import inbox or anything
+// activity sits on contact's line: it imports contact (the author form,
+// and Check, that the contact is the workspace's), keyring, audit,
+// validate and db. It must not import inbox or anything
 // above it (pipeline, segment, csvio, calllog import activity, not the
 // other way round).
 //

@@ -202,6 +202,8 @@ func TestCallLogUploadRefusals(t *testing.T) {
 			t.Errorf("the refusal does not name the scope: %s", res.Body)
 		}
 		integration.Do("GET", base+"/contacts/"+shop.lead, nil).Must(t, 200) // the key still works elsewhere
+		// The phone's key is a purpose key: it reaches nothing else.
+		shop.phone.Do("GET", base+"/contacts/"+shop.lead, nil).Must(t, 403)
 
 		other.phone.Do("POST", path, one("d2")).Must(t, 404)
 

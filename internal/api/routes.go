@@ -23,6 +23,7 @@ import (
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/pipeline"
+	"github.com/parleyhq/parley/internal/search"
 	"github.com/parleyhq/parley/internal/segment"
 	"github.com/parleyhq/parley/internal/team"
 	"github.com/parleyhq/parley/internal/timeline"
@@ -78,6 +79,11 @@ type API struct {
 
 	// CallLogs records phones' call logs on leads' activity (P-28).
 	CallLogs *calllog.Syncer
+
+	// Search finds the workspace's contacts and messages (search.go);
+	// SearchLimit is each member's budget of searches (nil: unlimited).
+	Search      *search.Index
+	SearchLimit *httpx.Limiter
 
 	// MergeContacts merges the workspace's contact goneID into keepID with
 	// every package's rows moved (the app's MergeContacts; nil: merging
@@ -170,6 +176,8 @@ func (a *API) Routes() []access.Route {
 		route("GET", ws+"/contacts/{contact_id}/tags", viewer, a.contactTags),
 		route("POST", ws+"/contacts/{contact_id}/tags", agent, a.tagContact),
 		route("DELETE", ws+"/contacts/{contact_id}/tags/{tag_id}", agent, a.untagContact),
+		// Search over contacts and messages: everyone who reads them.
+		route("GET", ws+"/search", viewer, a.searchWorkspace),
 		// Merging two contacts cannot be undone: admins only (merge.go).
 		route("POST", ws+"/contacts/{contact_id}/merge", admin, a.mergeContacts),
 

@@ -29,6 +29,7 @@ import (
 	"github.com/parleyhq/parley/internal/meta"
 	"github.com/parleyhq/parley/internal/pipeline"
 	"github.com/parleyhq/parley/internal/realtime"
+	"github.com/parleyhq/parley/internal/search"
 	"github.com/parleyhq/parley/internal/segment"
 	"github.com/parleyhq/parley/internal/team"
 	"github.com/parleyhq/parley/internal/timeline"
@@ -104,6 +105,9 @@ type App struct {
 	Webhooks *webhook.Intake
 	// Sim is the built-in Meta simulator, when PARLEY_SIMULATOR is on.
 	Sim *Simulator
+	// Search finds contacts and messages over a blind index of their
+	// sealed text, kept up by a background indexer (search.go).
+	Search *search.Index
 	// Events carries live-update hints to open dashboards (the inbox
 	// publishes, the dashboard's event stream subscribes).
 	Events *realtime.Hub
@@ -112,6 +116,8 @@ type App struct {
 	Handler http.Handler
 
 	ownDB bool
+	// searchLimiter is the search budget (searchLimit).
+	searchLimiter *httpx.Limiter
 	// bg is what Start runs outside the job queue (the phone reindex).
 	bg background
 }
@@ -175,13 +181,15 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 		Activity: a.Activity, Pipelines: a.Pipelines, ReconcilePipelines: a.ReconcilePipelines,
 		Segments: a.Segments, Imports: a.Imports, Exports: a.Exports,
 		CallLogs: a.CallLogs, Teams: a.Teams,
-		MergeContacts: a.MergeContacts}
+		MergeContacts: a.MergeContacts,
+		Search:        a.Search, SearchLimit: a.searchLimit()}
 	deps := web.Deps{Accounts: a.Accounts, Workspaces: a.Workspaces, Auth: a.Auth, Guard: a.Guard, DB: a.DB, Now: a.Now, Log: a.Log, BaseURL: cfg.BaseURL.String(),
 		Channels: a.Channels, Connect: a.Connect, Inbox: a.Inbox, Contacts: a.Contacts, Flows: a.Flows, Events: a.Events,
 		Timeline: a.Timeline, Canned: a.Canned,
 		Activity: a.Activity, Pipelines: a.Pipelines, ReconcilePipelines: a.ReconcilePipelines,
 		Segments: a.Segments, Imports: a.Imports, Exports: a.Exports,
-		Teams: a.Teams, Presence: a.Teams, MergeContacts: a.MergeContacts}
+		Teams: a.Teams, Presence: a.Teams, MergeContacts: a.MergeContacts,
+		Search: a.Search, SearchLimit: a.searchLimit()}
 	if a.Sim != nil {
 		deps.Simulator = a.Sim
 	}
@@ -201,7 +209,7 @@ func openDB(ctx context.Context, cfg *config.Config) (*db.DB, error) {
 
 // Start starts the background work: the send workers, the inbox's direct
 // path, the webhook writer and processor, the job workers and periodic
-// tasks.
+// tasks, and last the search indexer.
 func (a *App) Start(ctx context.Context) error {
 	if a.Sim != nil {
 		if err := a.Sim.restore(ctx); err != nil {
@@ -221,7 +229,12 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.reindexPhones(ctx)
-	return a.Jobs.Start(ctx)
+	if err := a.Jobs.Start(ctx); err != nil {
+		return err
+	}
+	// Last: the indexer only reads what the rest writes.
+	a.Search.Start(ctx)
+	return nil
 }
 
 // Listening tells the app where its own HTTP server answers, once it does:
@@ -240,6 +253,7 @@ func (a *App) Close(ctx context.Context) error {
 	// that stops. The hub closes last: what stops before it may still
 	// publish (a closed hub refuses, which is only logged).
 	a.bg.stop() // before the database closes under it
+	a.Search.Stop()
 	errs := []error{a.Webhooks.Stop(ctx), a.Inbox.Stop(ctx), a.Jobs.Stop(ctx), a.Sends.Stop(ctx), a.Events.Close()}
 	a.Auth.Wait()
 	if a.Sim != nil {

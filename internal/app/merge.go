@@ -20,8 +20,8 @@ const MergeDataContact = "contact_id"
 // package's rows of the gone contact moved to the kept one in the merge's
 // transaction: conversations and messages (inbox), timeline events and
 // private notes (timeline), flow sessions (flow runs), the activity log
-// (activity), cards on the boards (pipeline) and the call-log
-// deduplication keys (calllog), each
+// (activity), cards on the boards (pipeline), the call-log
+// deduplication keys (calllog) and the search index (search), each
 // re-sealed under the kept contact's key where sealed. The kept contact's
 // log then says, as a's, that another contact was merged into it.
 //
@@ -35,11 +35,8 @@ func (a *App) MergeContacts(ctx context.Context, actor audit.Actor, workspaceID,
 
 // mergeMovers are the Movers of every package that keeps rows of a
 // contact, in an order where none depends on another: each moves only its
-// own tables. The search index is not among them yet (package search has
-// no Mover): the gone contact's documents go with it (ON DELETE CASCADE);
-// the kept contact's profile is indexed again by the contacts feed, as
-// Merge updates its row, but the moved messages are not re-indexed until
-// search offers a Mover that re-points their documents.
+// own tables. The search index re-points the gone contact's message
+// documents to the kept contact and drops its profile document.
 func (a *App) mergeMovers() []contact.Mover {
 	return []contact.Mover{
 		func(ctx context.Context, tx bun.Tx, m contact.Merging) error {
@@ -50,6 +47,7 @@ func (a *App) mergeMovers() []contact.Mover {
 		a.Activity.MoveContact,
 		a.Pipelines.MoveContact,
 		a.CallLogs.MoveContact,
+		a.Search.MoveContact,
 		a.recordMerge,
 	}
 }

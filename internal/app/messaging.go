@@ -93,7 +93,9 @@ func (a *App) messaging(ctx context.Context) error {
 		// the runner hears when the fetch ends.
 		OnProfile: a.FlowRuns,
 		// Open dashboards hear what changed, IDs only.
-		Changed:  a.publishChange,
+		Changed: a.publishChange,
+		// An unsent message leaves the search index (search.go).
+		Unsent:   a.forgetMessage,
 		AppID:    cfg.Meta.AppID,
 		Timeline: a.Timeline,
 		// Assignment: teams and round-robin among online agents.
@@ -101,6 +103,7 @@ func (a *App) messaging(ctx context.Context) error {
 		Jobs:  a.Jobs, Sends: a.Sends, Direct: true,
 	})
 	a.Inbox.Register()
+	a.searchIndex()
 	a.FlowRuns.UseInbox(a.Inbox)
 	a.FlowRuns.Register()
 	if err := a.FlowRuns.Prepare(ctx); err != nil {

@@ -58,7 +58,7 @@ func (s *Store) SetStage(ctx context.Context, idb bun.IDB, workspaceID, contactI
 		}
 		// Nothing changed: the contact is in that stage already, or is not
 		// the workspace's.
-		return checkContact(ctx, idb, workspaceID, contactID)
+		return Check(ctx, idb, workspaceID, contactID)
 	})
 	if err != nil {
 		return false, fmt.Errorf("contact: set stage: %w", err)
@@ -92,7 +92,7 @@ func (s *Store) SetSubscribed(ctx context.Context, idb bun.IDB, workspaceID, con
 		if err != nil || changed {
 			return err
 		}
-		return checkContact(ctx, idb, workspaceID, contactID)
+		return Check(ctx, idb, workspaceID, contactID)
 	})
 	if err != nil {
 		return false, fmt.Errorf("contact: set subscribed: %w", err)

@@ -45,7 +45,10 @@
 // TagContact and UntagContact take the caller's bun.IDB so that a flow
 // changes them inside its own transaction. Composite foreign keys on
 // (workspace_id, id) keep any row from linking two workspaces, and deleting
-// a contact deletes its values and tags.
+// a contact deletes its values and tags. Setting or clearing a phone or
+// e-mail value calls the OnSearchableChange listener in the same
+// transaction (the app queues the contact for the search index, which
+// contact must not import).
 //
 // # Lead stage and subscription (promises P-25, P-26, P-40)
 //

@@ -160,10 +160,10 @@ func (sp FieldSpec) check() (FieldSpec, error) {
 			return FieldSpec{}, validate.Field("choices", "Every choice must be non-empty text on one line.")
 		case utf8.RuneCountInString(c) > MaxChoice:
 			return FieldSpec{}, validate.Field("choices", fmt.Sprintf("Use at most %d characters per choice.", MaxChoice))
-		case seen[foldKey(c)]:
+		case seen[db.FoldKey(c)]:
 			return FieldSpec{}, validate.Field("choices", fmt.Sprintf("%q is listed twice.", c))
 		}
-		seen[foldKey(c)] = true
+		seen[db.FoldKey(c)] = true
 		out.Choices = append(out.Choices, c)
 	}
 	return out, nil

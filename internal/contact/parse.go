@@ -10,6 +10,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
+	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/validate"
 )
 
@@ -96,9 +97,9 @@ func (f Field) Parse(raw, region string) (string, error) {
 	case FieldPhone:
 		return parsePhone(f.Key, asciiDigits(s), region)
 	case FieldChoice:
-		key := foldKey(s)
+		key := db.FoldKey(s)
 		for _, c := range f.Choices {
-			if foldKey(c) == key {
+			if db.FoldKey(c) == key {
 				return c, nil
 			}
 		}

@@ -22,6 +22,26 @@ type Store struct {
 	kr  *keyring.Keyring
 	now func() time.Time
 	st  *db.Statements // the hot path's, prepared
+	// searchable hears phone and e-mail value changes (OnSearchableChange).
+	searchable func(ctx context.Context, idb bun.IDB, workspaceID, contactID string) error
+}
+
+// OnSearchableChange sets f to be called, inside the transaction of the
+// change, whenever a contact's phone or e-mail value is set or cleared:
+// those do not move contacts.updated_at, which the search indexer follows
+// for names, so the app wires search.Index.Touch here. An error from f
+// fails the change. Call it once, while wiring, before the Store is used.
+func (s *Store) OnSearchableChange(f func(ctx context.Context, idb bun.IDB, workspaceID, contactID string) error) {
+	s.searchable = f
+}
+
+// searchableChanged tells OnSearchableChange's listener, if any, that a
+// value of field type t changed.
+func (s *Store) searchableChanged(ctx context.Context, idb bun.IDB, t FieldType, workspaceID, contactID string) error {
+	if s.searchable == nil || (t != FieldPhone && t != FieldEmail) {
+		return nil
+	}
+	return s.searchable(ctx, idb, workspaceID, contactID)
 }
 
 // NewStore returns a Store on d that seals with kr; now is the clock.

@@ -62,7 +62,7 @@ func checkTagName(name string) (string, string, error) {
 	case utf8.RuneCountInString(name) > MaxTagName:
 		return "", "", validate.Field("name", fmt.Sprintf("Use at most %d characters.", MaxTagName))
 	}
-	return name, foldKey(name), nil
+	return name, db.FoldKey(name), nil
 }
 
 func checkColor(color string) (string, error) {
@@ -270,7 +270,7 @@ func tagList(rows []tagRow) []Tag {
 		out = append(out, rows[i].tag())
 	}
 	slices.SortFunc(out, func(a, b Tag) int {
-		return cmp.Or(strings.Compare(foldKey(a.Name), foldKey(b.Name)), strings.Compare(a.ID, b.ID))
+		return cmp.Or(strings.Compare(db.FoldKey(a.Name), db.FoldKey(b.Name)), strings.Compare(a.ID, b.ID))
 	})
 	return out
 }
@@ -309,7 +309,7 @@ func (s *Store) TagUsage(ctx context.Context, workspaceID string) (map[string]in
 // TagByName returns the workspace's tag of that name, ignoring letter case
 // (db.ErrNotFound if there is none).
 func (s *Store) TagByName(ctx context.Context, workspaceID, name string) (Tag, error) {
-	t, err := s.tagBy(ctx, s.d.R, workspaceID, "name_key", foldKey(strings.TrimSpace(name)), false)
+	t, err := s.tagBy(ctx, s.d.R, workspaceID, "name_key", db.FoldKey(strings.TrimSpace(name)), false)
 	if err != nil {
 		return Tag{}, fmt.Errorf("contact: tag by name: %w", err)
 	}
@@ -333,7 +333,7 @@ func (s *Store) TagContact(ctx context.Context, idb bun.IDB, workspaceID, contac
 	var t Tag
 	var added bool
 	err = s.inTx(ctx, idb, func(ctx context.Context, idb bun.IDB) error {
-		if err := checkContact(ctx, idb, workspaceID, contactID); err != nil {
+		if err := Check(ctx, idb, workspaceID, contactID); err != nil {
 			return err
 		}
 		now := s.now().UTC().Truncate(time.Microsecond)
@@ -368,13 +368,13 @@ func (s *Store) TagContact(ctx context.Context, idb bun.IDB, workspaceID, contac
 func (s *Store) UntagContact(ctx context.Context, idb bun.IDB, workspaceID, contactID, name string) (bool, error) {
 	var removed bool
 	err := s.inTx(ctx, idb, func(ctx context.Context, idb bun.IDB) error {
-		if err := checkContact(ctx, idb, workspaceID, contactID); err != nil {
+		if err := Check(ctx, idb, workspaceID, contactID); err != nil {
 			return err
 		}
 		var err error
 		removed, err = touched(idb.NewRaw(`DELETE FROM contact_tags WHERE workspace_id = ? AND contact_id = ?
 			AND tag_id = (SELECT id FROM tags WHERE workspace_id = ? AND name_key = ?)`,
-			workspaceID, contactID, workspaceID, foldKey(strings.TrimSpace(name))).Exec(ctx))
+			workspaceID, contactID, workspaceID, db.FoldKey(strings.TrimSpace(name))).Exec(ctx))
 		return err
 	})
 	if err != nil {
@@ -389,7 +389,7 @@ func (s *Store) UntagContact(ctx context.Context, idb bun.IDB, workspaceID, cont
 func (s *Store) UntagContactID(ctx context.Context, idb bun.IDB, workspaceID, contactID, tagID string) (bool, error) {
 	var removed bool
 	err := s.inTx(ctx, idb, func(ctx context.Context, idb bun.IDB) error {
-		if err := checkContact(ctx, idb, workspaceID, contactID); err != nil {
+		if err := Check(ctx, idb, workspaceID, contactID); err != nil {
 			return err
 		}
 		if _, err := s.tagBy(ctx, idb, workspaceID, "id", tagID, false); err != nil {

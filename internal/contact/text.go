@@ -5,7 +5,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -33,14 +32,6 @@ func cleanText(s string, multiline bool) (string, bool) {
 		}
 	}
 	return norm.NFC.String(strings.TrimSpace(s)), true
-}
-
-// foldKey is the key under which two names are "the same" for people:
-// NFC, then full Unicode case folding ("Straße" and "STRASSE" agree, as do
-// Greek final and medial sigma), so uniqueness does not depend on the
-// engine's collation.
-func foldKey(s string) string {
-	return norm.NFC.String(cases.Fold().String(norm.NFC.String(s)))
 }
 
 // asciiDigits replaces every decimal digit of any script (Khmer ០-៩, Thai

@@ -8,7 +8,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/keyring"
 )
 
@@ -34,20 +33,6 @@ func (s *Store) inTx(ctx context.Context, idb bun.IDB, fn func(ctx context.Conte
 		return fn(ctx, idb)
 	}
 	return s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx) })
-}
-
-// checkContact returns db.ErrNotFound unless the workspace has the contact.
-// It runs before anything is sealed, so that no key is ever created for a
-// contact that is not there (or is another workspace's).
-func checkContact(ctx context.Context, idb bun.IDB, workspaceID, contactID string) error {
-	var n int
-	if err := idb.NewRaw(`SELECT count(*) FROM contacts WHERE workspace_id = ? AND id = ?`, workspaceID, contactID).Scan(ctx, &n); err != nil {
-		return err
-	}
-	if n == 0 {
-		return db.ErrNotFound
-	}
-	return nil
 }
 
 // SetField sets the contact's value of the workspace's field key to raw,
@@ -76,7 +61,7 @@ func (s *Store) SetField(ctx context.Context, idb bun.IDB, workspaceID, contactI
 		if err != nil {
 			return err
 		}
-		if err := checkContact(ctx, idb, workspaceID, contactID); err != nil {
+		if err := Check(ctx, idb, workspaceID, contactID); err != nil {
 			return err
 		}
 		sealed, err := s.kr.SealContactTx(ctx, idb, valueAAD(workspaceID, contactID, f.ID), contactID, []byte(text))
@@ -97,6 +82,9 @@ func (s *Store) SetField(ctx context.Context, idb bun.IDB, workspaceID, contactI
 			if err := s.indexPhone(ctx, idb, workspaceID, contactID, f.ID, text); err != nil {
 				return err
 			}
+		}
+		if err := s.searchableChanged(ctx, idb, f.Type, workspaceID, contactID); err != nil {
+			return err
 		}
 		v = Value{Key: f.Key, Type: f.Type, Text: text, UpdatedBy: o.By, UpdatedAt: now}
 		return nil
@@ -151,13 +139,16 @@ func (s *Store) ClearField(ctx context.Context, idb bun.IDB, workspaceID, contac
 		if err != nil {
 			return err
 		}
-		if err := checkContact(ctx, idb, workspaceID, contactID); err != nil {
+		if err := Check(ctx, idb, workspaceID, contactID); err != nil {
 			return err
 		}
 		removed, err = touched(idb.NewRaw(`DELETE FROM contact_field_values WHERE workspace_id = ? AND contact_id = ? AND field_id = ?`,
 			workspaceID, contactID, f.ID).Exec(ctx))
 		if err == nil && f.Type == FieldPhone { // the blind index goes with the value (phones.go)
 			err = s.unindexPhone(ctx, idb, workspaceID, contactID, f.ID)
+		}
+		if err == nil && removed {
+			err = s.searchableChanged(ctx, idb, f.Type, workspaceID, contactID)
 		}
 		return err
 	})

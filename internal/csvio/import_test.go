@@ -54,7 +54,7 @@ func TestImportReportsAndSkipsBadRows(t *testing.T) {
 		}
 		wantErrs := []RowError{
 			{Row: 3, Column: "Phone", Message: "Enter the phone number with its country code, like +855 12 345 678."},
-			{Row: 4, Column: "Tags", Message: `The workspace has no tag "Nope".`},
+			{Row: 4, Column: "Tags", Message: "The workspace has no such tag; create it in Settings → Tags, or let the import create tags."},
 			{Row: 5, Column: "", Message: "The row has 2 cells; the header has 9."},
 			{Row: 6, Column: "City", Message: "The cell is not valid UTF-8 text."},
 			{Row: 9, Column: "Stage", Message: "Use at most 50 characters."},

@@ -220,7 +220,7 @@ func (im *Importer) check(ctx context.Context, ru *run, i int) (parsed, *RowErro
 						return parsed{}, nil, err
 					}
 					if !known {
-						return refuse(c.header, fmt.Sprintf("The workspace has no tag %q.", name))
+						return refuse(c.header, "The workspace has no such tag; create it in Settings → Tags, or let the import create tags.")
 					}
 				}
 				p.tags = append(p.tags, applied{value: name, header: c.header})

@@ -61,11 +61,7 @@ func (s *Statements) prepare(ctx context.Context, on *bun.DB, m map[string]*sql.
 	if m[q] != nil {
 		return nil
 	}
-	text := q
-	if s.d.Dialect == Postgres {
-		text = dollarPlaceholders(q)
-	}
-	st, err := on.DB.PrepareContext(ctx, text)
+	st, err := on.DB.PrepareContext(ctx, s.d.Rebind(q))
 	if err != nil {
 		return fmt.Errorf("%s: prepare: %w", s.owner, err)
 	}
@@ -201,8 +197,15 @@ func ListSizes() []int {
 	return out
 }
 
-// dollarPlaceholders rewrites ? as $1, $2 … for PostgreSQL.
-func dollarPlaceholders(q string) string {
+// Rebind returns q with its ? placeholders as the engine's database/sql
+// driver takes them, for SQL run past bun (prepared statements, or
+// arguments that must travel as bound parameters rather than be formatted
+// into the text by bun): unchanged on SQLite, $1, $2 … on PostgreSQL. q
+// must have no ? inside a string literal.
+func (d *DB) Rebind(q string) string {
+	if d.Dialect != Postgres {
+		return q
+	}
 	var b strings.Builder
 	n := 0
 	for _, r := range q {

@@ -61,7 +61,10 @@ func (s *Service) Automate(ctx context.Context, tx bun.Tx, workspaceID, conversa
 	if a.Type != SenderFlow && a.Type != SenderAI {
 		return Effects{}, fmt.Errorf("inbox: automate: %w: %q is not automation", ErrInvalid, a.Type)
 	}
-	conv, err := getConversation(ctx, tx, workspaceID, conversationID)
+	// Locked (on PostgreSQL): a takeover committing between this read and
+	// the commit of tx would otherwise not be seen, and the replies would
+	// be queued to a conversation a person owns.
+	conv, err := s.lockConversation(ctx, tx, workspaceID, conversationID)
 	if err != nil {
 		return Effects{}, fmt.Errorf("inbox: automate: %w", err)
 	}

@@ -110,8 +110,10 @@
 // Message bodies are the JSON of channel.Content sealed under the
 // contact's key, bound to (workspace, "messages", "body", message ID), so
 // erasing a contact shreds their messages. A message the person unsent is
-// kept with its body replaced by a sealed {"deleted":true}. No message text
-// reaches logs or job payloads: jobs carry IDs only.
+// kept with its body replaced by a sealed {"deleted":true}, and
+// Options.Unsent hears of it in the same transaction so that derived
+// copies (the search index) go with the text. No message text reaches
+// logs or job payloads: jobs carry IDs only.
 //
 // # Changes: Options.Changed
 //

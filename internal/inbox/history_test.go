@@ -23,6 +23,7 @@ func TestTimelineMergesAndPages(t *testing.T) {
 		h := newHarness(t, d)
 		ctx := context.Background()
 		conv := h.newConv("psid-1") // message in, automatic reply out
+		h.runSends()                // sent before the takeover (after it, it would be silenced)
 		h.clock.Add(time.Second)
 		if err := h.svc.SetOwner(ctx, auditActor, h.ws, conv.ID, OwnerHuman); err != nil {
 			t.Fatal(err)

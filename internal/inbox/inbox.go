@@ -73,6 +73,11 @@ type Options struct {
 	// the events Service.Timeline merges with messages (nil: nothing is
 	// recorded, and the timeline has messages only).
 	Timeline *timeline.Store
+	// Unsent hears, inside the transaction that redacts it, of a message
+	// the person unsent, so that copies derived from its text go with it
+	// (the app wires search.Index.Forget). An error rolls the unsend back,
+	// to be retried (nil: nobody listens).
+	Unsent func(ctx context.Context, tx bun.Tx, workspaceID, messageID string) error
 	// Direct sends replies straight after the transaction that queued them
 	// commits, with the Sends queue as the safety net (direct.go). Off,
 	// every reply is a job. It needs Sends.

@@ -508,6 +508,11 @@ func (s *Service) unsend(ctx context.Context, tx bun.Tx, ch channel.Channel, ev 
 	if _, err := tx.NewRaw(`UPDATE messages SET body = ?, updated_at = ? WHERE id = ?`, sealed, s.now(), r.ID).Exec(ctx); err != nil {
 		return fmt.Errorf("redact message: %w", err)
 	}
+	if s.opt.Unsent != nil {
+		if err := s.opt.Unsent(ctx, tx, r.WorkspaceID, r.ID); err != nil {
+			return fmt.Errorf("redact message: %w", err)
+		}
+	}
 	eff.addChange(Change{Kind: ChangeMessage, WorkspaceID: r.WorkspaceID, ConversationID: r.ConversationID, ContactID: r.ContactID})
 	return nil
 }

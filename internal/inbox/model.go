@@ -106,6 +106,9 @@ const (
 	CodeSendFailed = "send_failed"
 	// CodeUnsupported: no sender is configured for the channel type.
 	CodeUnsupported = "unsupported"
+	// CodeHumanOwned: an automated message waited in the queue while a
+	// person took the conversation over; it was not sent (P-24).
+	CodeHumanOwned = "human_owned"
 )
 
 // Conversation is the thread between a channel and one contact.

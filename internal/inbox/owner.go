@@ -142,6 +142,13 @@ func (s *Service) transition(ctx context.Context, tx bun.Tx, conv Conversation, 
 		"from": string(from), "to": string(c.to), "reason": string(c.reason)}, now); err != nil {
 		return conv, false, err
 	}
+	if c.to == OwnerHuman {
+		// Taking over restarts the silence: an older return-to-bot job
+		// (from before a hand-back) must not undo a fresh takeover.
+		if err := s.humanWrote(ctx, tx, next, at, now, eff); err != nil {
+			return conv, false, err
+		}
+	}
 	if c.to == OwnerHuman && conv.Status == StatusPending {
 		// Pending means automation handles it; now people must.
 		if next, err = s.setStatus(ctx, tx, next, StatusOpen, time.Time{}, c.actor, now); err != nil {

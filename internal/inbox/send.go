@@ -70,10 +70,18 @@ type outgoing struct {
 	To            string
 	LastInboundAt *time.Time
 	UnreachableAt *time.Time
+	Owner         string     // the conversation's owner now, not when queued
+	HumanAt       *time.Time // when a person last took over or wrote
 }
 
 func (o *outgoing) dest() []any {
-	return append(o.msgRow.dest(), &o.To, &o.LastInboundAt, &o.UnreachableAt)
+	return append(o.msgRow.dest(), &o.To, &o.LastInboundAt, &o.UnreachableAt, &o.Owner, &o.HumanAt)
+}
+
+// automatedSender reports whether t is automation (flows, the AI agent,
+// broadcasts): what a person's takeover silences.
+func automatedSender(t SenderType) bool {
+	return t == SenderFlow || t == SenderAI || t == SenderBroadcast
 }
 
 // The statements of the send path, prepared by Prepare.
@@ -83,7 +91,7 @@ const (
 		m.platform_at, m.sent_at, m.delivered_at, m.read_at, m.created_at, m.updated_at,
 		coalesce(CASE WHEN c.channel_id = m.channel_id THEN c.external_id ELSE (SELECT i.external_id FROM contact_identities i
 			WHERE i.workspace_id = m.workspace_id AND i.contact_id = m.contact_id AND i.channel_id = m.channel_id) END, ''),
-		v.last_inbound_at, v.unreachable_at
+		v.last_inbound_at, v.unreachable_at, v.owner, v.human_at
 		FROM messages m JOIN conversations v ON v.id = m.conversation_id JOIN contacts c ON c.id = m.contact_id
 		WHERE m.workspace_id = ? AND m.id = ?`
 	// Commit "sending" before calling the platform: a run that finds it so
@@ -104,6 +112,10 @@ const (
 	sqlRequeue = `UPDATE messages SET status = 'queued', error_message = ?, updated_at = ? WHERE id = ? AND status = 'sending'`
 	sqlFail    = `UPDATE messages SET status = 'failed', error_code = ?, error_message = ?, updated_at = ?
 		WHERE id = ? AND status IN ('queued','sending')`
+	// An automated message a takeover stopped: only while still queued (a
+	// message another worker is sending is not touched).
+	sqlFailSilenced = `UPDATE messages SET status = 'failed', error_code = 'human_owned', error_message = ?, updated_at = ?
+		WHERE id = ? AND status = 'queued' AND sender_type IN ('flow','ai','broadcast')`
 )
 
 // deliver sends one queued message, at most once. last is true on the
@@ -147,6 +159,13 @@ func (s *Service) deliver(ctx context.Context, p idJob, last bool) result {
 	if err != nil {
 		return again(0, fmt.Errorf("inbox: send: %w", err))
 	}
+	// A person may have taken the conversation over (or written) while an
+	// automated message waited in the queue: it is not sent (P-24). What
+	// automation queued together with its own handoff still goes: it was
+	// written at the handoff, not before it.
+	if automatedSender(SenderType(o.SenderType)) && Owner(o.Owner) == OwnerHuman && tm(o.HumanAt).After(o.CreatedAt) {
+		return s.silence(ctx, &o)
+	}
 	// The window may have closed while the message waited in the queue.
 	now := s.now()
 	conv := Conversation{LastInboundAt: tm(o.LastInboundAt), UnreachableAt: tm(o.UnreachableAt)}
@@ -179,6 +198,17 @@ func (s *Service) deliver(ctx context.Context, p idJob, last bool) result {
 		se = &channel.SendError{Kind: channel.ErrUncertain, Message: "unclassified send failure"}
 	}
 	return s.failed(ctx, &o, ch, se, last)
+}
+
+// silence ends an automated message a person's takeover stopped: failed
+// "human_owned" if it is still queued, nothing otherwise (it moved on).
+func (s *Service) silence(ctx context.Context, o *outgoing) result {
+	if _, err := s.st.Exec(ctx, s.d.W, sqlFailSilenced, "A person took this conversation over, so the automatic message was not sent.",
+		s.now(), o.ID); err != nil {
+		return again(0, fmt.Errorf("inbox: send: silence: %w", err))
+	}
+	s.changed(ctx, Change{Kind: ChangeMessage, WorkspaceID: o.WorkspaceID, ConversationID: o.ConversationID, ContactID: o.ContactID})
+	return finished()
 }
 
 // sent stores the platform's ID of a sent message. The echo may have been

@@ -52,7 +52,7 @@ const (
 var (
 	hotWrites = []string{sqlConversationOf, sqlInsertMessage, sqlTouch, sqlTouchWindow, sqlSeenKey,
 		sqlEchoByMetadata, sqlEchoByMID, sqlDelivered, sqlRead, sqlDeliveredUpto, sqlReadUpto,
-		sqlMarkSending, sqlSent, sqlRequeue, sqlFail}
+		sqlMarkSending, sqlSent, sqlRequeue, sqlFail, sqlFailSilenced}
 	hotReads = []string{sqlLoadOutgoing}
 )
 

@@ -121,7 +121,7 @@ func (s *Store) moveIn(ctx context.Context, tx bun.IDB, by contact.By, p Pipelin
 	if to.Before == contactID {
 		return Card{}, invalid("before", "A card cannot go before itself.")
 	}
-	if err := checkContact(ctx, tx, ws, contactID); err != nil {
+	if err := contact.Check(ctx, tx, ws, contactID); err != nil {
 		return Card{}, err
 	}
 	cur, had, err := s.lockCard(ctx, tx, ws, p.ID, contactID)
@@ -238,23 +238,16 @@ func (s *Store) syncStage(ctx context.Context, tx bun.IDB, workspaceID, contactI
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	var ids []string
-	if err := tx.NewRaw(`SELECT id FROM pipelines WHERE workspace_id = ? AND is_default`, workspaceID).Scan(ctx, &ids); err != nil {
-		return err
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	p, err := s.get(ctx, tx, workspaceID, ids[0])
-	if err != nil {
+	p, ok, err := s.defaultPipeline(ctx, tx, workspaceID)
+	if err != nil || !ok {
 		return err
 	}
 	var dest Stage
 	found := false
 	if stage != "" {
-		key := nameKey(stage)
+		key := db.FoldKey(stage)
 		for _, st := range p.Stages {
-			if nameKey(st.Name) == key {
+			if db.FoldKey(st.Name) == key {
 				dest, found = st, true
 				break
 			}

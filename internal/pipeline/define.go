@@ -72,10 +72,10 @@ func (s *Store) CreatePipeline(ctx context.Context, actor audit.Actor, workspace
 		if err != nil {
 			return Pipeline{}, fmt.Errorf("pipeline: create: stage %d: %w", i+1, err)
 		}
-		if seen[nameKey(in.Name)] {
+		if seen[db.FoldKey(in.Name)] {
 			return Pipeline{}, fmt.Errorf("pipeline: create: %w", invalid("stages", "Two stages have the same name."))
 		}
-		seen[nameKey(in.Name)] = true
+		seen[db.FoldKey(in.Name)] = true
 		stages[i] = in
 	}
 	now := s.clock()
@@ -99,7 +99,7 @@ func (s *Store) CreatePipeline(ctx context.Context, actor audit.Actor, workspace
 		}
 		p.Default = st.Defaults == 0
 		if _, err := tx.NewRaw(`INSERT INTO pipelines (`+pipelineCols+`, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, workspaceID, name, p.Position, p.Default, now, now, nameKey(name)).Exec(ctx); err != nil {
+			p.ID, workspaceID, name, p.Position, p.Default, now, now, db.FoldKey(name)).Exec(ctx); err != nil {
 			if db.IsUniqueViolation(err) {
 				return db.ErrConflict
 			}
@@ -125,7 +125,7 @@ func (s *Store) CreatePipeline(ctx context.Context, actor audit.Actor, workspace
 func insertStage(ctx context.Context, tx bun.IDB, st Stage) error {
 	_, err := tx.NewRaw(`INSERT INTO pipeline_stages (`+stageCols+`, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		st.ID, st.WorkspaceID, st.PipelineID, st.Name, st.Position, st.Color, string(st.Outcome), st.CreatedAt, st.UpdatedAt,
-		nameKey(st.Name)).Exec(ctx)
+		db.FoldKey(st.Name)).Exec(ctx)
 	if db.IsUniqueViolation(err) {
 		return db.ErrConflict
 	}
@@ -204,7 +204,7 @@ func (s *Store) RenamePipeline(ctx context.Context, actor audit.Actor, workspace
 	err = s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		now := s.clock()
 		res, err := tx.NewRaw(`UPDATE pipelines SET name = ?, name_key = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
-			name, nameKey(name), now, workspaceID, id).Exec(ctx)
+			name, db.FoldKey(name), now, workspaceID, id).Exec(ctx)
 		if db.IsUniqueViolation(err) {
 			return db.ErrConflict
 		}
@@ -366,7 +366,7 @@ func (s *Store) UpdateStage(ctx context.Context, actor audit.Actor, workspaceID,
 		}
 		now := s.clock()
 		if _, err := tx.NewRaw(`UPDATE pipeline_stages SET name = ?, name_key = ?, color = ?, outcome = ?, updated_at = ?
-			WHERE workspace_id = ? AND id = ?`, in.Name, nameKey(in.Name), in.Color, string(in.Outcome), now, workspaceID, id).Exec(ctx); err != nil {
+			WHERE workspace_id = ? AND id = ?`, in.Name, db.FoldKey(in.Name), in.Color, string(in.Outcome), now, workspaceID, id).Exec(ctx); err != nil {
 			if db.IsUniqueViolation(err) {
 				return db.ErrConflict
 			}
@@ -413,6 +413,20 @@ func (s *Store) isDefault(ctx context.Context, idb bun.IDB, workspaceID, id stri
 	var n int
 	err := idb.NewRaw(`SELECT count(*) FROM pipelines WHERE workspace_id = ? AND id = ? AND is_default`, workspaceID, id).Scan(ctx, &n)
 	return n > 0, err
+}
+
+// defaultPipeline returns the workspace's default pipeline with its
+// stages, and false when it has none (no pipeline yet).
+func (s *Store) defaultPipeline(ctx context.Context, idb bun.IDB, workspaceID string) (Pipeline, bool, error) {
+	var ids []string
+	if err := idb.NewRaw(`SELECT id FROM pipelines WHERE workspace_id = ? AND is_default`, workspaceID).Scan(ctx, &ids); err != nil {
+		return Pipeline{}, false, err
+	}
+	if len(ids) == 0 {
+		return Pipeline{}, false, nil
+	}
+	p, err := s.get(ctx, idb, workspaceID, ids[0])
+	return p, err == nil, err
 }
 
 // ReorderStages puts the stages of the workspace's pipeline in the order

@@ -56,7 +56,7 @@
 // # Imports
 //
 // pipeline sits on the flow line: it imports contact (SetStage, CheckStage,
-// By), activity, audit, validate and db; nothing below it imports
+// Check, By), activity, audit, validate and db; nothing below it imports
 // pipeline.
 //
 // # Tables of others

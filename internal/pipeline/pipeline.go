@@ -1,15 +1,12 @@
 package pipeline
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"time"
 
-	"github.com/uptrace/bun"
-	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/parleyhq/parley/internal/activity"
@@ -118,13 +115,6 @@ func invalid(field, msg string) error {
 	return fmt.Errorf("%w: %w", ErrInvalid, validate.Field(field, msg))
 }
 
-// nameKey is the key under which two names are the same for people: NFC
-// then full case folding, done in Go so it does not depend on the
-// engine's collation.
-func nameKey(s string) string {
-	return norm.NFC.String(cases.Fold().String(norm.NFC.String(s)))
-}
-
 // checkPipelineName returns the name as stored or an error wrapping
 // ErrInvalid.
 func checkPipelineName(name string) (string, error) {
@@ -161,16 +151,4 @@ func checkStage(in StageInput) (StageInput, error) {
 		return StageInput{}, invalid("outcome", `Use "won", "lost" or nothing.`)
 	}
 	return StageInput{Name: name, Color: color, Outcome: in.Outcome}, nil
-}
-
-// checkContact returns db.ErrNotFound unless the workspace has the contact.
-func checkContact(ctx context.Context, idb bun.IDB, workspaceID, contactID string) error {
-	var n int
-	if err := idb.NewRaw(`SELECT count(*) FROM contacts WHERE workspace_id = ? AND id = ?`, workspaceID, contactID).Scan(ctx, &n); err != nil {
-		return err
-	}
-	if n == 0 {
-		return db.ErrNotFound
-	}
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/db"
 )
 
 // MaxReconcile is the largest batch Reconcile takes.
@@ -27,20 +28,13 @@ func (s *Store) Reconcile(ctx context.Context, workspaceID, after string, n int)
 		n = MaxReconcile
 	}
 	err = s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var ids []string
-		if err := tx.NewRaw(`SELECT id FROM pipelines WHERE workspace_id = ? AND is_default`, workspaceID).Scan(ctx, &ids); err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		p, err := s.get(ctx, tx, workspaceID, ids[0])
-		if err != nil {
+		p, ok, err := s.defaultPipeline(ctx, tx, workspaceID)
+		if err != nil || !ok {
 			return err
 		}
 		byKey := make(map[string]Stage, len(p.Stages))
 		for _, st := range p.Stages {
-			byKey[nameKey(st.Name)] = st
+			byKey[db.FoldKey(st.Name)] = st
 		}
 		var rows []struct {
 			ID      string  `bun:"id"`
@@ -57,7 +51,7 @@ func (s *Store) Reconcile(ctx context.Context, workspaceID, after string, n int)
 			var want Stage
 			found := false
 			if r.Stage != nil && *r.Stage != "" {
-				want, found = byKey[nameKey(*r.Stage)]
+				want, found = byKey[db.FoldKey(*r.Stage)]
 			}
 			switch {
 			case found && (r.StageID == nil || *r.StageID != want.ID):

@@ -26,7 +26,10 @@
 // with destroying its key) deletes every document and posting of it in the
 // same statement. Nothing else keeps text: the indexer holds it in memory
 // only while it computes digests. Forget removes a message the person
-// unsent.
+// unsent (the app calls it from inbox Options.Unsent). MoveContact, a
+// contact.Mover, re-points a merged contact's message documents to the
+// kept contact in the merge's transaction (move.go), so they are neither
+// deleted with the merged contact nor found under it.
 //
 // # Indexing off the hot path
 //

@@ -4,17 +4,9 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/text/cases"
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/db"
 )
-
-// fold is the case-insensitive form text comparisons use: NFC, then full
-// Unicode case folding, as contact compares tag names.
-func fold(s string) string {
-	return norm.NFC.String(cases.Fold().String(norm.NFC.String(s)))
-}
 
 // compileValue checks the operand of a comparison on a sealed field value
 // and normalizes it the way the field's values are normalized, so that
@@ -34,7 +26,7 @@ func compileValue(i int, f contact.Field, c Condition) (goCond, error) {
 		}
 		g.operand = digits
 	case c.Op == OpContains:
-		g.operand = fold(v)
+		g.operand = db.FoldKey(v)
 	case c.Op == OpIs && f.Type == contact.FieldBoolean:
 		b, ok := parseBool(v)
 		if !ok {
@@ -69,14 +61,14 @@ func (g goCond) holds(values map[string]contact.Value) bool {
 		if g.field.Type == contact.FieldPhone {
 			return strings.Contains(v.Text, g.operand)
 		}
-		return strings.Contains(fold(v.Text), g.operand)
+		return strings.Contains(db.FoldKey(v.Text), g.operand)
 	case OpIs:
 		return v.Text == g.operand
 	case OpEquals, OpNotEquals:
 		eq := v.Text == g.operand
 		switch g.field.Type {
 		case contact.FieldText, contact.FieldEmail, contact.FieldChoice:
-			eq = fold(v.Text) == fold(g.operand)
+			eq = db.FoldKey(v.Text) == db.FoldKey(g.operand)
 		case contact.FieldNumber:
 			n, ok := v.Float()
 			eq = ok && n == g.num

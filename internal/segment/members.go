@@ -196,7 +196,7 @@ func (s *Store) Count(ctx context.Context, workspaceID string, t Target) (Count,
 	if p.sqlOnly() {
 		q, args := p.count(workspaceID)
 		var n int
-		if err := s.d.R.DB.QueryRowContext(ctx, s.rebind(q), args...).Scan(&n); err != nil {
+		if err := s.d.R.DB.QueryRowContext(ctx, s.d.Rebind(q), args...).Scan(&n); err != nil {
 			return Count{}, fmt.Errorf("segment: count: %w", err)
 		}
 		return Count{N: n, Exact: true}, nil

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -60,31 +59,12 @@ func NewStore(d *db.DB, contacts *contact.Store, now func() time.Time) *Store {
 	return &Store{d: d, contacts: contacts, now: now, maxScan: MaxScan}
 }
 
-// rebind turns the ? placeholders of q into $1, $2 … on PostgreSQL. The
-// SQL of this package has no ? inside string literals.
-func (s *Store) rebind(q string) string {
-	if s.d.Dialect != db.Postgres {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // query runs q on the reader pool through database/sql, so that every
 // argument travels as a bound parameter (bun would format it into the
-// text).
+// text). The SQL of this package has no ? inside string literals, as
+// db.DB.Rebind asks.
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return s.d.R.DB.QueryContext(ctx, s.rebind(q), args...)
+	return s.d.R.DB.QueryContext(ctx, s.d.Rebind(q), args...)
 }
 
 func (s *Store) fieldByKey(ctx context.Context, ws, key string) (contact.Field, error) {
@@ -93,7 +73,7 @@ func (s *Store) fieldByKey(ctx context.Context, ws, key string) (contact.Field, 
 
 func (s *Store) tagExists(ctx context.Context, ws, id string) (bool, error) {
 	var n int
-	err := s.d.R.DB.QueryRowContext(ctx, s.rebind(`SELECT count(*) FROM tags WHERE workspace_id = ? AND id = ?`), ws, id).Scan(&n)
+	err := s.d.R.DB.QueryRowContext(ctx, s.d.Rebind(`SELECT count(*) FROM tags WHERE workspace_id = ? AND id = ?`), ws, id).Scan(&n)
 	return n > 0, err
 }
 
@@ -112,7 +92,7 @@ func checkName(name string) (string, string, error) {
 	if err != nil {
 		return "", "", fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return n, fold(n), nil
+	return n, db.FoldKey(n), nil
 }
 
 // Create saves a new segment and records segment.create. A bad name or

@@ -61,7 +61,8 @@
 //
 // # Imports
 //
-// team sits on contact's line of the dependency rule: it imports db, audit,
-// validate, workspace (for Role) and golang.org/x/text (name folding). It must not import inbox, net/http or
-// any package above it.
+// team sits on contact's line of the dependency rule: it imports db (also
+// for FoldKey, the name key), audit, validate, workspace (for Role) and
+// golang.org/x/text (NFC). It must not import inbox, net/http or any
+// package above it.
 package team

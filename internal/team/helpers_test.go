@@ -74,6 +74,16 @@ func (e *env) workspace() string {
 	return id
 }
 
+// team creates a team in ws, failing the test on error.
+func (e *env) team(ws string, in team.Input) team.Team {
+	e.t.Helper()
+	tm, err := e.s.CreateTeam(context.Background(), admin, ws, in)
+	if err != nil {
+		e.t.Fatalf("create team %q: %v", in.Name, err)
+	}
+	return tm
+}
+
 // channelOf returns the channel of workspace ws.
 func (e *env) channelOf(ws string) string {
 	e.t.Helper()

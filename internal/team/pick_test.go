@@ -189,14 +189,8 @@ func TestPickTeam(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
-		sales, err := e.s.CreateTeam(ctx, admin, e.ws, team.Input{Name: "Sales"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		empty, err := e.s.CreateTeam(ctx, admin, e.ws, team.Input{Name: "Empty"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		sales := e.team(e.ws, team.Input{Name: "Sales"})
+		empty := e.team(e.ws, team.Input{Name: "Empty"})
 		a := e.member(e.ws, workspace.RoleAgent)
 		b := e.member(e.ws, workspace.RoleAgent)
 		outside := e.member(e.ws, workspace.RoleAgent)
@@ -261,12 +255,9 @@ func TestAutoAssign(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
-		on, err := e.s.CreateTeam(ctx, admin, e.ws, team.Input{Name: "On", AutoAssign: true})
-		e.must(err)
-		off, err := e.s.CreateTeam(ctx, admin, e.ws, team.Input{Name: "Off"})
-		e.must(err)
-		theirs, err := e.s.CreateTeam(ctx, admin, e.workspace(), team.Input{Name: "Theirs", AutoAssign: true})
-		e.must(err)
+		on := e.team(e.ws, team.Input{Name: "On", AutoAssign: true})
+		off := e.team(e.ws, team.Input{Name: "Off"})
+		theirs := e.team(e.workspace(), team.Input{Name: "Theirs", AutoAssign: true})
 		check := func(teamID string, want bool) {
 			t.Helper()
 			if got, err := e.s.AutoAssign(ctx, d.R, e.ws, teamID); err != nil || got != want {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
-	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/parleyhq/parley/internal/audit"
@@ -68,7 +67,7 @@ func (in Input) check() (Input, string, error) {
 	case utf8.RuneCountInString(desc) > MaxDescription:
 		return Input{}, "", fmt.Errorf("%w: %w", ErrInvalid, validate.Field("description", fmt.Sprintf("Use at most %d characters.", MaxDescription)))
 	}
-	return Input{Name: name, Description: desc, AutoAssign: in.AutoAssign}, foldKey(name), nil
+	return Input{Name: name, Description: desc, AutoAssign: in.AutoAssign}, db.FoldKey(name), nil
 }
 
 // cleanDescription trims s and makes it NFC; ok is false for invalid
@@ -82,13 +81,6 @@ func cleanDescription(s string) (string, bool) {
 		return "", false
 	}
 	return norm.NFC.String(strings.TrimSpace(s)), true
-}
-
-// foldKey is the key under which two team names are the same for people:
-// NFC, then full Unicode case folding, computed in Go so that it does not
-// depend on the engine's collation.
-func foldKey(s string) string {
-	return norm.NFC.String(cases.Fold().String(norm.NFC.String(s)))
 }
 
 const teamCols = `id, workspace_id, name, description, auto_assign, created_at, updated_at`

@@ -21,10 +21,7 @@ func TestCreateAndRead(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
-		sales, err := e.s.CreateTeam(ctx, admin, e.ws, team.Input{Name: "  Sales ", Description: "Leads\r\nand quotes", AutoAssign: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		sales := e.team(e.ws, team.Input{Name: "  Sales ", Description: "Leads\r\nand quotes", AutoAssign: true})
 		want := team.Team{ID: sales.ID, WorkspaceID: e.ws, Name: "Sales", Description: "Leads\nand quotes", AutoAssign: true,
 			Members: []team.Member{}, CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}
 		if diff := cmp.Diff(want, sales); diff != "" {
@@ -37,10 +34,7 @@ func TestCreateAndRead(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("read back (-want +got):\n%s", diff)
 		}
-		support, err := e.s.CreateTeam(ctx, admin, e.ws, team.Input{Name: "after-sales support"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		support := e.team(e.ws, team.Input{Name: "after-sales support"})
 		agent := e.member(e.ws, workspace.RoleAgent)
 		if err := e.s.AddMember(ctx, admin, e.ws, support.ID, agent); err != nil {
 			t.Fatal(err)
@@ -85,14 +79,8 @@ func TestDuplicateName(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
-		first, err := e.s.CreateTeam(ctx, admin, e.ws, team.Input{Name: "Straße"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		other, err := e.s.CreateTeam(ctx, admin, e.ws, team.Input{Name: "Billing"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		first := e.team(e.ws, team.Input{Name: "Straße"})
+		other := e.team(e.ws, team.Input{Name: "Billing"})
 		for _, name := range []string{"Straße", "STRASSE", " straße "} {
 			_, err := e.s.CreateTeam(ctx, admin, e.ws, team.Input{Name: name})
 			if !errors.Is(err, db.ErrConflict) || !errors.Is(err, team.ErrNameTaken) {
@@ -120,10 +108,7 @@ func TestInvalidInput(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
-		existing, err := e.s.CreateTeam(ctx, admin, e.ws, team.Input{Name: "Sales"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		existing := e.team(e.ws, team.Input{Name: "Sales"})
 		cases := []struct {
 			name  string
 			in    team.Input
@@ -165,10 +150,7 @@ func TestUpdate(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
-		tm, err := e.s.CreateTeam(ctx, admin, e.ws, team.Input{Name: "Sales"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		tm := e.team(e.ws, team.Input{Name: "Sales"})
 		agent := e.member(e.ws, workspace.RoleAgent)
 		if err := e.s.AddMember(ctx, admin, e.ws, tm.ID, agent); err != nil {
 			t.Fatal(err)
@@ -207,10 +189,7 @@ func TestMembers(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
-		tm, err := e.s.CreateTeam(ctx, admin, e.ws, team.Input{Name: "Sales"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		tm := e.team(e.ws, team.Input{Name: "Sales"})
 		owner := e.member(e.ws, workspace.RoleOwner)
 		adm := e.member(e.ws, workspace.RoleAdmin)
 		agent := e.member(e.ws, workspace.RoleAgent)
@@ -272,10 +251,7 @@ func TestRemovedFromWorkspace(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
-		tm, err := e.s.CreateTeam(ctx, admin, e.ws, team.Input{Name: "Sales"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		tm := e.team(e.ws, team.Input{Name: "Sales"})
 		gone, stays := e.member(e.ws, workspace.RoleAgent), e.member(e.ws, workspace.RoleAgent)
 		for _, u := range []string{gone, stays} {
 			if err := e.s.AddMember(ctx, admin, e.ws, tm.ID, u); err != nil {
@@ -320,10 +296,7 @@ func TestDelete(t *testing.T) {
 			return nil
 		}})
 		ctx := context.Background()
-		tm, err := e.s.CreateTeam(ctx, admin, e.ws, team.Input{Name: "Sales"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		tm := e.team(e.ws, team.Input{Name: "Sales"})
 		agent := e.member(e.ws, workspace.RoleAgent)
 		if err := e.s.AddMember(ctx, admin, e.ws, tm.ID, agent); err != nil {
 			t.Fatal(err)
@@ -377,19 +350,13 @@ func TestOtherWorkspace(t *testing.T) {
 		e := newEnv(t, d)
 		ctx := context.Background()
 		other := e.workspace()
-		theirs, err := e.s.CreateTeam(ctx, admin, other, team.Input{Name: "Theirs"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		theirs := e.team(other, team.Input{Name: "Theirs"})
 		theirAgent := e.member(other, workspace.RoleAgent)
 		if err := e.s.AddMember(ctx, admin, other, theirs.ID, theirAgent); err != nil {
 			t.Fatal(err)
 		}
 		e.online(other, theirAgent)
-		ours, err := e.s.CreateTeam(ctx, admin, e.ws, team.Input{Name: "Ours"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ours := e.team(e.ws, team.Input{Name: "Ours"})
 		ourAgent := e.member(e.ws, workspace.RoleAgent)
 
 		checks := map[string]error{}

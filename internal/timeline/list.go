@@ -23,6 +23,14 @@ const (
 	MaxPage     = 200
 )
 
+// pageSize is n bounded: DefaultPage when n ≤ 0, MaxPage at most.
+func pageSize(n int) int {
+	if n <= 0 {
+		return DefaultPage
+	}
+	return min(n, MaxPage)
+}
+
 const eventCols = `e.id, e.workspace_id, e.conversation_id, e.contact_id, e.kind, e.actor, e.data, e.note, e.edited_at, e.created_at`
 
 // eventRow is a conversation_events row as stored, the note still sealed.
@@ -67,10 +75,7 @@ func (s *Store) List(ctx context.Context, workspaceID, conversationID string, af
 }
 
 func (s *Store) list(ctx context.Context, workspaceID, conversationID string, after, before time.Time, n int) ([]Entry, error) {
-	if n <= 0 {
-		n = DefaultPage
-	}
-	n = min(n, MaxPage)
+	n = pageSize(n)
 	if _, err := s.conversationContact(ctx, s.d.R, workspaceID, conversationID); err != nil {
 		return nil, err
 	}

@@ -29,10 +29,7 @@ type Mention struct {
 // ones when unreadOnly; cursor is the EventID of the last mention of the
 // previous page ("" for the first page).
 func (s *Store) Mentions(ctx context.Context, workspaceID, userID string, unreadOnly bool, cursor string, n int) ([]Mention, error) {
-	if n <= 0 {
-		n = DefaultPage
-	}
-	n = min(n, MaxPage)
+	n = pageSize(n)
 	q := `SELECT m.read_at AS m_read_at, m.created_at AS m_created_at, m.user_id AS m_user_id, ` + eventCols + `
 		FROM conversation_mentions m JOIN conversation_events e ON e.workspace_id = m.workspace_id AND e.id = m.event_id
 		WHERE m.workspace_id = ? AND m.user_id = ?`
@@ -45,19 +42,10 @@ func (s *Store) Mentions(ctx context.Context, workspaceID, userID string, unread
 		args = append(args, cursor)
 	}
 	var rows []struct {
-		MReadAt        *time.Time `bun:"m_read_at"`
-		MCreatedAt     time.Time  `bun:"m_created_at"`
-		MUserID        string     `bun:"m_user_id"`
-		ID             string     `bun:"id"`
-		WorkspaceID    string     `bun:"workspace_id"`
-		ConversationID string     `bun:"conversation_id"`
-		ContactID      string     `bun:"contact_id"`
-		Kind           string     `bun:"kind"`
-		Actor          string     `bun:"actor"`
-		Data           string     `bun:"data"`
-		Note           []byte     `bun:"note"`
-		EditedAt       *time.Time `bun:"edited_at"`
-		CreatedAt      time.Time  `bun:"created_at"`
+		MReadAt    *time.Time `bun:"m_read_at"`
+		MCreatedAt time.Time  `bun:"m_created_at"`
+		MUserID    string     `bun:"m_user_id"`
+		eventRow
 	}
 	if err := s.d.R.NewRaw(q+` ORDER BY m.event_id DESC LIMIT ?`, append(args, n)...).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("timeline: mentions: %w", err)
@@ -70,8 +58,7 @@ func (s *Store) Mentions(ctx context.Context, workspaceID, userID string, unread
 			m.ReadAt = r.MReadAt.UTC()
 		}
 		ms = append(ms, m)
-		evs = append(evs, eventRow{ID: r.ID, WorkspaceID: r.WorkspaceID, ConversationID: r.ConversationID, ContactID: r.ContactID,
-			Kind: r.Kind, Actor: r.Actor, Data: r.Data, Note: r.Note, EditedAt: r.EditedAt, CreatedAt: r.CreatedAt})
+		evs = append(evs, r.eventRow)
 	}
 	entries, err := s.open(ctx, evs)
 	if err != nil {

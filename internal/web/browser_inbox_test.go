@@ -135,6 +135,16 @@ func TestBrowserInboxTakeover(t *testing.T) {
 	until(t, ctx, countOf(".timeline-event", "You returned it to the bot")+` === 1`)
 	browser.Screenshot(t, ctx, "inbox-conversation")
 
+	// Dara takes it over from elsewhere: the open page's header follows,
+	// and the draft in the reply box stays.
+	browser.Do(t, ctx, chromedp.WaitReady(chromedp.CSS("html[data-live-open]")),
+		chromedp.SendKeys(chromedp.CSS("#reply-text"), "A draft", chromedp.NodeVisible))
+	if err := s.Inbox.SetOwner(context.Background(), audit.Actor{UserID: s.userID(t, taddr)}, ws, convID, inbox.OwnerHuman); err != nil {
+		t.Fatal(err)
+	}
+	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`[data-action="return"]`)))
+	until(t, ctx, countOf(".timeline-event", "Dara took over")+` === 1 && document.getElementById("reply-text").value === "A draft"`)
+
 	// Shortcuts: "e" resolves; "?" shows the help, Esc closes it.
 	browser.Do(t, ctx, chromedp.Click(chromedp.CSS("#thread"), chromedp.NodeVisible), key("e"))
 	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`[data-status="resolved"]`)))
@@ -143,7 +153,7 @@ func TestBrowserInboxTakeover(t *testing.T) {
 	browser.Do(t, ctx, key("\x1b"), chromedp.WaitNotVisible(chromedp.CSS("#shortcuts-help")))
 
 	c, err := s.Inbox.Conversation(context.Background(), ws, convID)
-	if err != nil || c.Status != inbox.StatusResolved || c.Owner != inbox.OwnerBot {
+	if err != nil || c.Status != inbox.StatusResolved || c.Owner != inbox.OwnerHuman {
 		t.Errorf("stored: %+v, %v", c, err)
 	}
 	ms, err := s.Inbox.Messages(context.Background(), ws, convID, 50, "")
@@ -157,7 +167,7 @@ func TestBrowserInboxTakeover(t *testing.T) {
 		}
 	}
 	if flow != 2 {
-		t.Errorf("%d automatic replies stored, want 2 (none while the agent had it)", flow)
+		t.Errorf("%d automatic replies stored, want 2 (none while a person had it)", flow)
 	}
 }
 

@@ -132,6 +132,8 @@ type conversationsView struct {
 	// Page is true on a page after the first (no JavaScript: "Load more"
 	// was a plain link).
 	Page bool
+	// Mentions is the reader's unread mentions, beside the Mentions link.
+	Mentions int
 }
 
 // filterLink is one choice of a filter, as a link.
@@ -258,6 +260,7 @@ func (d *Dashboard) conversations(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	v.Empty = emptyFor(f)
+	v.Mentions = d.unreadMentions(r, ws)
 	if r.URL.Query().Get("test") != "" {
 		p.Notice = "Your test customer wrote to the test page. Their conversation appears here in a moment."
 	}

@@ -43,6 +43,7 @@
 // pipelines.go and pipeline_settings.go; a board's cards move by drag and
 // drop in static/app.js or by each card's "Move to" form),
 // team (Settings → Teams, the availability switch in the menu, and the
-// presence beat of the live stream: teams.go, events.go), httpx, validate
-// and db; it must not import api or app.
+// presence beat of the live stream: teams.go, events.go), search (the
+// search box and page, and the merge picker: search.go, merge.go), httpx,
+// validate and db; it must not import api or app.
 package web

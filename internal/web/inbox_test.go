@@ -148,8 +148,16 @@ func TestInboxConversationActions(t *testing.T) {
 		if strings.Contains(p.Body, "(user:") {
 			t.Error("the page shows a mention's raw form")
 		}
-		// Dara sees the mention as theirs, and it is marked read.
+		// Dara is told: the list's Mentions link counts it, the Mentions
+		// page shows it; opening the conversation shows the mention as
+		// theirs and marks it read.
+		mentions := "/w/" + ws + "/conversations/mentions"
+		agent.get("/w/"+ws+"/conversations").want(t, http.StatusOK, `<span class="badge">1 new</span>`)
+		agent.get(mentions+"?unread=1").want(t, http.StatusOK, "can you check the blue pair?", "unread-dot", `href="`+conv+`"`, "<strong>Sokha</strong>")
+		owner.get(mentions).want(t, http.StatusOK, "Nobody has mentioned you yet").lacks(t, "blue pair")
 		agent.get(conv).want(t, http.StatusOK, `<mark class="mention mention-me">@Dara</mark>`)
+		agent.get(mentions+"?unread=1").want(t, http.StatusOK, "No unread mentions")
+		agent.get(mentions).want(t, http.StatusOK, "can you check the blue pair?").lacks(t, "unread-dot")
 		if n, err := s.Timeline.UnreadMentions(context.Background(), ws, dara); err != nil || n != 0 {
 			t.Errorf("Dara's unread mentions after opening: %d, %v", n, err)
 		}

@@ -1,7 +1,7 @@
 package web
 
 import (
-	"fmt"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/workspace"
@@ -29,10 +29,7 @@ func shortTime(t, now time.Time, loc *time.Location) string {
 	ny, nm, nd := now.Date()
 	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, loc) }
 	days := int(day(ty, tm, td).Sub(day(ny, nm, nd)).Hours() / 24)
-	clock := t.Format("15:04")
-	if t.Minute() == 0 {
-		clock = fmt.Sprintf("%d:00", t.Hour())
-	}
+	clock := strings.TrimPrefix(t.Format("15:04"), "0") // 9:00, not 09:00
 	switch {
 	case days == 0:
 		return "today " + clock

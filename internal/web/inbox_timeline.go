@@ -27,7 +27,11 @@ type threadView struct {
 	// Self is the fragment's address; Version identifies what it shows,
 	// so that refreshing an unchanged thread swaps nothing.
 	Self, Version string
-	Items         []threadItem
+	// State sums up the conversation's owner, status, assignee and team:
+	// when a refreshed thread's differs from the page header's, someone
+	// else changed them and static/inbox.js refreshes the header.
+	State string
+	Items []threadItem
 	// Earlier is true when older items are not shown; EarlierURL answers
 	// them, a page at a time ("Show earlier").
 	Earlier    bool
@@ -96,7 +100,7 @@ func (d *Dashboard) loadThread(r *http.Request, wsID string, c inbox.Conversatio
 	if err != nil {
 		return threadView{}, notFound(err, "conversation")
 	}
-	t := threadView{Self: conversationPath(wsID, c.ID) + "/thread", Earlier: pg.NextCursor != ""}
+	t := threadView{Self: conversationPath(wsID, c.ID) + "/thread", Earlier: pg.NextCursor != "", State: conversationState(c)}
 	if t.Earlier {
 		t.EarlierURL = t.Self + "/earlier?" + url.Values{"cursor": {pg.NextCursor}}.Encode()
 	}
@@ -138,9 +142,14 @@ func (d *Dashboard) loadThread(r *http.Request, wsID string, c inbox.Conversatio
 		}
 	}
 	// The clock shown changes at midnight; so does the version.
-	fmt.Fprintf(h, "%s %t", now.Format(time.DateOnly), t.Earlier)
+	fmt.Fprintf(h, "%s %t %s", now.Format(time.DateOnly), t.Earlier, t.State)
 	t.Version = hex.EncodeToString(h.Sum(nil)[:8])
 	return t, nil
+}
+
+// conversationState sums up what the page header shows of c.
+func conversationState(c inbox.Conversation) string {
+	return fmt.Sprintf("%s|%s|%s|%s|%d", c.Owner, c.Status, c.AssigneeID, c.TeamID, c.SnoozedUntil.Unix())
 }
 
 // flowNames looks up, in one query, the names of the flows that wrote

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley/internal/access"
 	"github.com/parleyhq/parley/internal/audit"
@@ -14,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/httpx"
+	"github.com/parleyhq/parley/internal/search"
 )
 
 // Merging two contacts (promise P-25): the page of a contact, kept, where
@@ -184,6 +186,11 @@ func (d *Dashboard) mergeCandidates(r *http.Request, v *mergeView, ws, keptID st
 	needle := strings.ToLower(q)
 	cursor := r.URL.Query().Get("after")
 	now := d.Now()
+	if q != "" && cursor == "" {
+		if found, err := d.searchCandidates(r, v, ws, keptID, q); err != nil || found {
+			return err
+		}
+	}
 	for scanned := 0; scanned < mergeScan && len(v.Candidates) < mergePickPage; {
 		list, err := d.Contacts.List(r.Context(), ws, contact.ListOptions{Limit: 100, Before: cursor})
 		if err != nil {
@@ -207,6 +214,41 @@ func (d *Dashboard) mergeCandidates(r *http.Request, v *mergeView, ws, keptID st
 	v.Scanned = true
 	v.More = mergePath(ws, keptID) + "?" + url.Values{"q": {q}, "after": {cursor}}.Encode()
 	return nil
+}
+
+// searchCandidates fills the picker from the search index (names, phones
+// and e-mails, fast however many contacts there are) and reports whether
+// it found anyone. Contacts the indexer has not reached yet (a few seconds
+// old) are not there: finding nobody, the caller scans names instead.
+func (d *Dashboard) searchCandidates(r *http.Request, v *mergeView, ws, keptID, q string) (bool, error) {
+	if d.Search == nil || utf8.RuneCountInString(q) > search.MaxQueryRunes {
+		return false, nil
+	}
+	if err := d.searchAllowed(r, ws); err != nil {
+		return false, err
+	}
+	res, err := d.Search.Search(r.Context(), ws, q, search.QueryOptions{Contacts: true, Limit: mergePickPage + 1})
+	if errors.Is(err, search.ErrInvalid) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	now := d.Now()
+	for _, h := range res.Contacts {
+		if h.ID == keptID || len(v.Candidates) == mergePickPage {
+			continue
+		}
+		c, err := d.Contacts.Get(r.Context(), ws, h.ID)
+		if errors.Is(err, db.ErrNotFound) {
+			continue // merged or erased since it was found
+		} else if err != nil {
+			return false, err
+		}
+		name := orUnnamed(c.DisplayName())
+		v.Candidates = append(v.Candidates, mergeCandidate{ID: c.ID, Name: name, Initials: initials(name), Stage: c.Stage, Since: ago(c.CreatedAt, now)})
+	}
+	return len(v.Candidates) > 0, nil
 }
 
 // mergeChannels maps the workspace's channels to "Kind · Name".

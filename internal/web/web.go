@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/pipeline"
 	"github.com/parleyhq/parley/internal/realtime"
+	"github.com/parleyhq/parley/internal/search"
 	"github.com/parleyhq/parley/internal/segment"
 	"github.com/parleyhq/parley/internal/team"
 	"github.com/parleyhq/parley/internal/timeline"
@@ -78,6 +79,12 @@ type Deps struct {
 	// availability switch); the live stream marks its member as seen
 	// (nil: no teams pages).
 	Teams *team.Store
+	// Search finds contacts and messages (the search box at the top of
+	// every workspace page; nil: the search page finds nothing).
+	// SearchLimit is each member's budget of searches, shared with the
+	// JSON API (nil: unlimited).
+	Search      *search.Index
+	SearchLimit *httpx.Limiter
 	// MergeContacts merges two contacts with every package's rows moved
 	// (the contact merge page; nil: merging answers 500).
 	MergeContacts MergeFunc
@@ -169,6 +176,8 @@ func (d *Dashboard) Routes() []access.Route {
 		{Method: "POST", Pattern: "/invitations/{token}/accept", Policy: signedIn, Handler: d.acceptInvitation},
 
 		{Method: "GET", Pattern: ws, Policy: viewer, Handler: d.home},
+		// Search over contacts and messages (search.go).
+		{Method: "GET", Pattern: ws + "/search", Policy: viewer, Handler: d.searchPage},
 		{Method: "GET", Pattern: ws + "/settings/general", Policy: viewer, Handler: d.general},
 		{Method: "POST", Pattern: ws + "/settings/general", Policy: admin, Handler: d.updateGeneral},
 		{Method: "GET", Pattern: ws + "/settings/team", Policy: viewer, Handler: d.team},
@@ -227,6 +236,8 @@ func (d *Dashboard) Routes() []access.Route {
 		// Live-update hints for the open pages of the workspace (SSE).
 		{Method: "GET", Pattern: ws + "/events", Policy: viewer, Handler: d.events},
 		{Method: "GET", Pattern: ws + "/conversations", Policy: viewer, Handler: d.conversations},
+		// The private notes that mention the reader (mentions.go).
+		{Method: "GET", Pattern: ws + "/conversations/mentions", Policy: viewer, Handler: d.mentions},
 		{Method: "GET", Pattern: ws + "/conversations/{conversation_id}", Policy: viewer, Handler: d.conversation},
 		// The thread alone, polled by the conversation page.
 		{Method: "GET", Pattern: ws + "/conversations/{conversation_id}/thread", Policy: viewer, Handler: d.thread},

@@ -10,11 +10,13 @@ import (
 	"github.com/parleyhq/parley/internal/validate"
 )
 
-// Scope is a permission an API key may carry on top of its role. Scopes do
-// not narrow what a key's role allows elsewhere: existing keys and keys
-// without scopes keep working for everything their role allows. A few
-// special routes (access.Policy.Scope) additionally require a key to carry
-// a scope, so that such a route is reachable only by keys issued for it.
+// Scope is a permission an API key may carry on top of its role. A few
+// special routes (access.Policy.Scope) require a key to carry a scope, so
+// that such a route is reachable only by keys issued for it; and a key that
+// carries scopes is a purpose key, reaching only those routes (the guard
+// refuses it elsewhere), so a phone that leaks its call-log key does not
+// leak the inbox. Keys without scopes work for everything their role
+// allows.
 type Scope string
 
 // The closed list of scopes.

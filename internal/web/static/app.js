@@ -73,6 +73,27 @@
     t.form.requestSubmit();
   });
 
+  // "/" focuses the search box at the top of the page, unless the reader
+  // is typing in a field (where "/" is a character, or opens the canned
+  // responses of the reply box). The "/" itself types nothing in the box,
+  // even where a browser (or a test driver) delivers its character apart
+  // from the keydown.
+  var slashed = false;
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+    var t = event.target;
+    if (t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    var box = document.querySelector("[data-search-box]");
+    if (!box) return;
+    event.preventDefault();
+    slashed = true;
+    box.focus();
+    box.select();
+  });
+  document.addEventListener("beforeinput", function (event) { if (slashed) event.preventDefault(); });
+  document.addEventListener("keypress", function (event) { if (slashed) event.preventDefault(); });
+  document.addEventListener("keyup", function () { slashed = false; });
+
   // A thread (data-autoscroll) opens at its newest message. When polling
   // brings new messages, it follows them only if the reader was already at
   // the bottom; someone reading older messages keeps their place.

@@ -56,6 +56,27 @@
     if (t instanceof HTMLInputElement && t.type === "checkbox" && t.hasAttribute("data-autosubmit") && t.form) t.form.requestSubmit();
   });
 
+  // When a refreshed thread says the conversation changed (someone else
+  // took it over, resolved or assigned it), the header and its actions
+  // are fetched again; the reply box, and any draft in it, stays.
+  document.addEventListener("htmx:load", function (event) {
+    var thread = event.detail.elt;
+    var head = document.getElementById("conversation-head");
+    if (!thread || thread.id !== "thread" || !head) return;
+    if (thread.getAttribute("data-state") === head.getAttribute("data-state")) return;
+    head.setAttribute("data-state", thread.getAttribute("data-state"));
+    fetch(location.pathname, { credentials: "same-origin" })
+      .then(function (res) { return res.ok ? res.text() : ""; })
+      .then(function (html) {
+        var fresh = html && new DOMParser().parseFromString(html, "text/html").getElementById("conversation-head");
+        var now = document.getElementById("conversation-head");
+        if (!fresh || !now) return;
+        now.replaceWith(fresh);
+        if (window.htmx) window.htmx.process(fresh);
+      })
+      .catch(function () { /* the next change tries again */ });
+  });
+
   // ---- Composer tabs: Reply / Private note ----
 
   function showTab(composer, name, focus) {
