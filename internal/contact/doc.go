@@ -29,6 +29,14 @@
 // Lookup reads only when the first statement misses — so a new person costs
 // one more SELECT before the insert, and a known one still exactly one.
 //
+// Inside a transaction on PostgreSQL those SELECTs carry FOR SHARE (the
+// same prepared statements, with the clause), so the contact an inbound
+// event resolves to cannot be merged away — deleted, its key destroyed —
+// while the event's transaction seals its message under that key: Merge
+// waits for the transaction, or the lookup waits for the Merge and then
+// finds the kept contact through the merged identity. SQLite keeps the
+// statements unchanged: its single writer already serialises the two.
+//
 // Profiles are fetched by a job (package inbox runs it), not on the hot
 // path: ProfileDue says when a contact's profile should be (re)fetched, and
 // SetProfile stores the answer.

@@ -42,7 +42,7 @@ const sqlLookupMerged = `SELECT ` + contactCols + ` FROM contacts WHERE workspac
 // goes to the PSID the person wrote from.
 func (s *Store) lookupMerged(ctx context.Context, idb bun.IDB, ch channel.Channel, externalID string) (Contact, error) {
 	var r row
-	if err := s.st.Row(ctx, idb, r.dest(), sqlLookupMerged, ch.WorkspaceID, ch.ID, externalID, ch.WorkspaceID); err != nil {
+	if err := s.st.Row(ctx, idb, r.dest(), sqlLookupMerged+s.lookupLock(idb), ch.WorkspaceID, ch.ID, externalID, ch.WorkspaceID); err != nil {
 		return Contact{}, db.NoRows(err)
 	}
 	c := r.contact()

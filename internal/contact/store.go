@@ -202,12 +202,31 @@ func (s *Store) Upsert(ctx context.Context, idb bun.IDB, ch channel.Channel, ext
 // event costs here.
 const sqlLookup = `SELECT ` + contactCols + ` FROM contacts WHERE channel_id = ? AND external_id = ? AND workspace_id = ?`
 
+// forShare is the lock clause of the hot path's statements inside a
+// transaction on PostgreSQL (see Lookup).
+const forShare = ` FOR SHARE`
+
 // Prepare prepares the statement of the hot path (Upsert and Lookup) on the
 // writer, so that the engine parses it once instead of per event. Call it
 // once at start, outside any transaction; until then the statement runs
 // through bun, only slower.
 func (s *Store) Prepare(ctx context.Context) error {
-	return s.st.Prepare(ctx, []string{sqlLookup, sqlLookupMerged}, nil)
+	qs := []string{sqlLookup, sqlLookupMerged}
+	if s.d.Dialect == db.Postgres {
+		qs = append(qs, sqlLookup+forShare, sqlLookupMerged+forShare)
+	}
+	return s.st.Prepare(ctx, qs, nil)
+}
+
+// lookupLock is the lock clause of Lookup's statements through idb: FOR
+// SHARE inside a transaction on PostgreSQL, nothing on SQLite (one writer,
+// so a merge cannot run beside the caller's transaction) or outside a
+// transaction.
+func (s *Store) lookupLock(idb bun.IDB) string {
+	if _, ok := idb.(bun.Tx); ok && s.d.Dialect == db.Postgres {
+		return forShare
+	}
+	return ""
 }
 
 // Lookup returns the contact of externalID on ch without creating it
@@ -216,9 +235,19 @@ func (s *Store) Prepare(ctx context.Context) error {
 // (one indexed SELECT, the common case); only a miss looks among the
 // identities merged into contacts (identities.go), and a contact found
 // there comes back with ChannelID and ExternalID set to that identity.
+//
+// Inside a transaction on PostgreSQL the contact's row is read FOR SHARE
+// and stays locked until that transaction ends, so that a Merge cannot
+// delete the contact (and destroy its key) while the caller stores
+// something sealed under that key: Merge's first statement on the row
+// waits for the caller to commit, and then moves what it stored. A Lookup
+// that waits on a Merge instead finds the row gone and, with a fresh
+// snapshot, the identity now the kept contact's (lookupMerged, or the
+// kept row's own identity through Upsert). SQLite has one writer, which
+// is lock enough, and keeps the statement unchanged.
 func (s *Store) Lookup(ctx context.Context, idb bun.IDB, ch channel.Channel, externalID string) (Contact, error) {
 	var r row
-	err := s.st.Row(ctx, idb, r.dest(), sqlLookup, ch.ID, externalID, ch.WorkspaceID)
+	err := s.st.Row(ctx, idb, r.dest(), sqlLookup+s.lookupLock(idb), ch.ID, externalID, ch.WorkspaceID)
 	if err == nil {
 		return r.contact(), nil
 	}

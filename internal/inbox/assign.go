@@ -124,9 +124,20 @@ func (s *Service) SetTeam(ctx context.Context, a audit.Actor, workspaceID, conve
 		if err != nil {
 			return err
 		}
+		// Unchanged first: Has below locks the team's row (PostgreSQL) while
+		// this transaction holds the conversation's, and a DeleteTeam of
+		// the conversation's current team locks them the other way round
+		// (team row, then its conversations in ClearTeam). Asking only
+		// about a different team keeps the two from waiting on each other.
+		if conv.TeamID == teamID {
+			return nil
+		}
 		if teamID != "" {
 			ok := false
 			if s.opt.Teams != nil {
+				// Has holds the team until this transaction ends, so a
+				// concurrent delete cannot clear the team's conversations
+				// before this one joins them.
 				if ok, err = s.opt.Teams.Has(ctx, tx, workspaceID, teamID); err != nil {
 					return fmt.Errorf("find team: %w", err)
 				}
@@ -134,9 +145,6 @@ func (s *Service) SetTeam(ctx context.Context, a audit.Actor, workspaceID, conve
 			if !ok {
 				return fmt.Errorf("%w: no such team", ErrInvalid)
 			}
-		}
-		if conv.TeamID == teamID {
-			return nil
 		}
 		now := s.now()
 		if conv, err = s.setTeam(ctx, tx, conv, teamID, actorOf(a), now); err != nil {

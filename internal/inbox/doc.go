@@ -133,7 +133,14 @@
 // identity was merged into its contact (send.go's sqlLoadOutgoing); it never
 // writes them, which belong to package contact. MoveContact (merge.go) is
 // the inbox's part of contact.Store.Merge: it re-points conversations and
-// messages and re-seals message bodies under the kept contact's key.
+// messages and re-seals message bodies under the kept contact's key. An
+// inbound event racing a merge of its contact is safe because the
+// contact's lookup (Upsert/Lookup, inside the ingest transaction) holds
+// the contact's row FOR SHARE on PostgreSQL until the event is stored:
+// the merge waits, or the event waits and resolves to the kept contact.
+// SetTeam and handoffs route to a team through Teams.Has inside their
+// transaction, which holds the team against a concurrent delete (package
+// team's doc gives the lock order).
 //
 // # Imports
 //

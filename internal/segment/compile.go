@@ -76,6 +76,9 @@ type plan struct {
 	match Match
 	sql   []fragment // conditions SQL decides
 	goc   []goCond   // conditions on sealed values
+	// personal lists the conditions that match an e-mail or phone field
+	// exactly: fine in a preview, refused in a saved segment (savable).
+	personal []int
 }
 
 // sqlOnly reports whether SQL alone decides membership (Count is exact).
@@ -156,6 +159,22 @@ type lookups interface {
 	tagExists(ctx context.Context, ws, id string) (bool, error)
 }
 
+// namesPerson is the text of the ErrInvalid a saved segment gets for
+// an exact match on an e-mail or phone field (see savable).
+const namesPerson = "Saved segments cannot name one person's e-mail or phone; use contains with a domain or prefix, or search instead."
+
+// savable refuses, for a definition about to be saved, the first condition
+// that names one person's e-mail address or phone number exactly
+// (equals/not_equals on an email or phone field). segments.definition is
+// plain JSON kept outside erasure, so such a value would outlive the
+// person's erasure in clear; an unsaved preview may still use it.
+func (p *plan) savable() error {
+	if len(p.personal) > 0 {
+		return invalid(p.personal[0], "%s", namesPerson)
+	}
+	return nil
+}
+
 // compile checks d against the closed language and the workspace, and
 // returns its plan. now anchors within_days.
 func compile(ctx context.Context, lk lookups, ws string, d Definition, now time.Time) (*plan, error) {
@@ -188,6 +207,9 @@ func compile(ctx context.Context, lk lookups, ws string, d Definition, now time.
 		}
 		if !allowed(customOps[field.Type], c.Op) {
 			return nil, invalid(i, "operator not allowed for a %s field", field.Type)
+		}
+		if (c.Op == OpEquals || c.Op == OpNotEquals) && (field.Type == contact.FieldEmail || field.Type == contact.FieldPhone) {
+			p.personal = append(p.personal, i)
 		}
 		switch c.Op {
 		case OpIsSet:

@@ -32,6 +32,17 @@
 // and otherwise scans at most MaxCountScan candidates, saying whether the
 // result is exact.
 //
+// # Saved definitions name no one
+//
+// segments.definition is plain JSON, not sealed and outside erasure, so a
+// saved segment must not hold one person's personal data in clear. Create
+// and Update refuse equals and not_equals on a custom field of type email
+// or phone (an exact match names one person) with ErrInvalid naming the
+// condition: "Saved segments cannot name one person's e-mail or phone; use
+// contains with a domain or prefix, or search instead." Members and Count
+// of an unsaved Definition (a preview, never stored) and Check still
+// accept them.
+//
 // # Tables of others (read-only)
 //
 // contacts, contact_identities, contact_tags, contact_field_values and

@@ -490,3 +490,54 @@ func TestScanBudget(t *testing.T) {
 		}
 	})
 }
+
+// A saved segment's definition is plain JSON outside erasure, so Create
+// and Update refuse an exact match (equals, not_equals) on an e-mail or
+// phone field, naming the condition; contains on them, exact matches on
+// other fields, and an unsaved preview through Members and Count are
+// still fine.
+func TestSavedSegmentNamesNoPerson(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		w := build(t, e)
+		ok, err := e.seg.Create(ctx, admin, w.ws, "Gmail", one("field:email", "contains", "@example.com"))
+		if err != nil {
+			t.Fatalf("contains on e-mail: %v", err)
+		}
+		for _, c := range []struct{ field, op, value string }{
+			{"field:email", "equals", "a@example.com"},
+			{"field:email", "not_equals", "a@example.com"},
+			{"field:phone", "equals", "+855 12 345 678"},
+			{"field:phone", "not_equals", "+855 12 345 678"},
+		} {
+			t.Run(c.field+" "+c.op, func(t *testing.T) {
+				def := segment.Definition{Match: segment.MatchAll, Conditions: []segment.Condition{
+					{Field: "stage", Op: "is", Value: "lead"}, {Field: c.field, Op: c.op, Value: c.value}}}
+				_, err := e.seg.Create(ctx, admin, w.ws, "One person", def)
+				if !errors.Is(err, segment.ErrInvalid) || !strings.Contains(err.Error(), "condition 1: Saved segments cannot name one person's e-mail or phone") {
+					t.Errorf("create: %v, want ErrInvalid naming condition 1", err)
+				}
+				if _, err := e.seg.Update(ctx, admin, w.ws, ok.ID, "Gmail", def); !errors.Is(err, segment.ErrInvalid) {
+					t.Errorf("update: %v, want ErrInvalid", err)
+				}
+				if _, err := e.seg.Members(ctx, w.ws, segment.Target{Definition: &def}, "", 10); err != nil {
+					t.Errorf("preview members: %v", err)
+				}
+				if _, err := e.seg.Count(ctx, w.ws, segment.Target{Definition: &def}); err != nil {
+					t.Errorf("preview count: %v", err)
+				}
+			})
+		}
+		if _, err := e.seg.Create(ctx, admin, w.ws, "Phnom Penh", one("field:city", "equals", "Phnom Penh")); err != nil {
+			t.Errorf("equals on a text field: %v", err)
+		}
+		got, err := e.seg.Get(ctx, w.ws, ok.ID)
+		if err != nil || got.Definition.Conditions[0].Op != "contains" {
+			t.Errorf("refused updates changed the segment: %+v, %v", got, err)
+		}
+		var n int
+		if err := d.R.NewRaw(`SELECT count(*) FROM segments WHERE workspace_id = ? AND (definition LIKE '%a@example.com%' OR definition LIKE '%345 678%')`, w.ws).Scan(ctx, &n); err != nil || n != 0 {
+			t.Errorf("%d saved definitions name a person (%v)", n, err)
+		}
+	})
+}

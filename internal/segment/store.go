@@ -86,6 +86,16 @@ func (s *Store) Check(ctx context.Context, workspaceID string, def Definition) e
 	return nil
 }
 
+// compileSaved compiles def for saving: compile's checks, and no
+// condition naming one person's e-mail or phone (plan.savable).
+func (s *Store) compileSaved(ctx context.Context, workspaceID string, def Definition) error {
+	p, err := compile(ctx, s, workspaceID, def, s.now())
+	if err != nil {
+		return err
+	}
+	return p.savable()
+}
+
 // checkName returns the name as stored and its uniqueness key.
 func checkName(name string) (string, string, error) {
 	n, err := validate.Name("name", name, MaxName, false)
@@ -102,7 +112,7 @@ func (s *Store) Create(ctx context.Context, a audit.Actor, workspaceID, name str
 	if err != nil {
 		return Segment{}, fmt.Errorf("segment: create: %w", err)
 	}
-	if _, err := compile(ctx, s, workspaceID, def, s.now()); err != nil {
+	if err := s.compileSaved(ctx, workspaceID, def); err != nil {
 		return Segment{}, fmt.Errorf("segment: create: %w", err)
 	}
 	body, err := json.Marshal(def)
@@ -141,7 +151,7 @@ func (s *Store) Update(ctx context.Context, a audit.Actor, workspaceID, id, name
 	if err != nil {
 		return Segment{}, fmt.Errorf("segment: update: %w", err)
 	}
-	if _, err := compile(ctx, s, workspaceID, def, s.now()); err != nil {
+	if err := s.compileSaved(ctx, workspaceID, def); err != nil {
 		return Segment{}, fmt.Errorf("segment: update: %w", err)
 	}
 	body, err := json.Marshal(def)

@@ -23,6 +23,29 @@
 // package that routes conversations to teams (inbox) can clear its
 // references; team cannot import inbox.
 //
+// conversations.team_id has no foreign key (the table is inbox's), so the
+// race between routing a conversation to a team and deleting the team is
+// closed by locks: Has, given a transaction on PostgreSQL, holds a
+// key-share lock on the team's row until that transaction ends, and
+// DeleteTeam's DELETE waits for it before TeamDeleted clears the team's
+// conversations. (SQLite has one writer.)
+//
+// # Lock order (PostgreSQL)
+//
+// A transaction takes these rows in this order, never the reverse:
+//
+//  1. the conversation's row (inbox, FOR UPDATE) — inbox only;
+//  2. the team's row: FOR KEY SHARE by Has and by Pick (the same lock, so
+//     an inbox transaction calling Has then Pick never upgrades it, and two
+//     such transactions cannot deadlock); FOR UPDATE by UpdateTeam and
+//     AddMember, and the DELETE of DeleteTeam;
+//  3. the workspace's team_settings row (FOR UPDATE by Pick).
+//
+// DeleteTeam takes the team's row and then, in TeamDeleted, the rows of
+// the conversations in the team; inbox's SetTeam therefore asks Has only
+// about a team the conversation is not already in, so it never holds one
+// of those conversations while waiting for the team.
+//
 // # Availability and presence
 //
 // Each member chooses a Status: online (the default, also for members who

@@ -2,6 +2,7 @@ package team
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -37,9 +38,12 @@ func (s *Store) Pick(ctx context.Context, tx bun.Tx, workspaceID, teamID string)
 
 func (s *Store) pick(ctx context.Context, tx bun.Tx, workspaceID, teamID string) (string, error) {
 	if teamID != "" {
-		// FOR SHARE would do as well; the settings lock below is what
-		// serialises picks, this only stops a concurrent delete.
-		if err := lockTeam(ctx, tx, s.forUpdate(), workspaceID, teamID); err != nil {
+		// The settings lock below is what serialises picks; this only
+		// stops a concurrent delete. A key-share lock, the same one Has
+		// takes, so an inbox transaction that called Has and then Pick
+		// never has to upgrade its lock on the team row (two such
+		// transactions upgrading would deadlock). See the package doc.
+		if err := lockTeam(ctx, tx, s.keyShare(), workspaceID, teamID); err != nil {
 			return "", err
 		}
 	}
@@ -105,12 +109,28 @@ func (s *Store) lockSettings(ctx context.Context, tx bun.Tx, workspaceID string)
 // Has reports whether teamID is one of the workspace's teams, through idb
 // (the inbox checks a team it routes a conversation to inside its
 // transaction). Another workspace's team is false.
+//
+// Given a transaction (a bun.Tx) on PostgreSQL, Has also holds a
+// key-share lock on the team's row until that transaction ends, so a
+// concurrent DeleteTeam waits for it: without the lock, a conversation
+// routed to the team could commit after DeleteTeam's Options.TeamDeleted
+// cleared the team's conversations, and point at a deleted team. (SQLite
+// has one writer, which is lock enough.) The lock is the one Pick takes on
+// the team, taken before Pick's lock on the workspace's settings; see the
+// package doc for the order.
 func (s *Store) Has(ctx context.Context, idb bun.IDB, workspaceID, teamID string) (bool, error) {
-	var n int
-	if err := idb.NewRaw(`SELECT count(*) FROM teams WHERE workspace_id = ? AND id = ?`, workspaceID, teamID).Scan(ctx, &n); err != nil {
+	lock := ""
+	if _, ok := idb.(bun.Tx); ok {
+		lock = s.keyShare()
+	}
+	err := lockTeam(ctx, idb, lock, workspaceID, teamID)
+	if errors.Is(err, db.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
 		return false, fmt.Errorf("team: has: %w", err)
 	}
-	return n > 0, nil
+	return true, nil
 }
 
 // AutoAssign reports whether a conversation routed to teamID ("" = no

@@ -128,6 +128,16 @@ func (s *Store) forUpdate() string {
 	return ""
 }
 
+// keyShare is the row-lock suffix that keeps a row from being deleted
+// (or its key changed) until the transaction ends without blocking other
+// readers or key sharers, on PostgreSQL; SQLite has one writer.
+func (s *Store) keyShare() string {
+	if s.d.Dialect == db.Postgres {
+		return " FOR KEY SHARE"
+	}
+	return ""
+}
+
 // memberRole reads userID's role in the workspace through idb; not a
 // member is db.ErrNotFound.
 func memberRole(ctx context.Context, idb bun.IDB, workspaceID, userID string) (workspace.Role, error) {

@@ -278,8 +278,8 @@ func (s *Store) RemoveMember(ctx context.Context, a audit.Actor, workspaceID, te
 }
 
 // lockTeam checks that the team is the workspace's (db.ErrNotFound
-// otherwise) and, with lock set (" FOR UPDATE"), holds its row until the
-// transaction ends, so a concurrent delete waits.
+// otherwise) and, with lock set (" FOR UPDATE" or " FOR KEY SHARE"), holds
+// its row until the transaction ends, so a concurrent delete waits.
 func lockTeam(ctx context.Context, tx bun.IDB, lock, workspaceID, teamID string) error {
 	var id string
 	if err := tx.NewRaw(`SELECT id FROM teams WHERE workspace_id = ? AND id = ?`+lock, workspaceID, teamID).Scan(ctx, &id); err != nil {
