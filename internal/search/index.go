@@ -62,6 +62,9 @@ const (
 	DefaultBatch    = 500
 	DefaultInterval = 2 * time.Second
 	DefaultLag      = 5 * time.Second
+	// DefaultDuty is the share of its time the loop started by Start may
+	// spend indexing while it catches up (Options.Duty).
+	DefaultDuty = 0.05
 )
 
 // Options configure an Index. Contacts and Messages are required.
@@ -81,6 +84,13 @@ type Options struct {
 	// transaction commits a little after a later-stamped one is not
 	// skipped by the cursor (default 5 s).
 	Lag time.Duration
+	// Duty bounds the share of time the loop spends indexing while it
+	// catches up (default DefaultDuty): after a batch that took d it rests
+	// d·(1−Duty)/Duty. Each batch is a write transaction, and on SQLite
+	// the webhook path shares the one writer: under a burst of messages
+	// the index falls behind and catches up when traffic eases, instead
+	// of slowing replies (issue 3's figures).
+	Duty float64
 }
 
 // Index indexes contacts and messages as keyed digests of their grams and
@@ -112,6 +122,9 @@ func New(d *db.DB, kr *keyring.Keyring, opt Options) *Index {
 	}
 	if opt.Interval <= 0 {
 		opt.Interval = DefaultInterval
+	}
+	if opt.Duty <= 0 || opt.Duty > 1 {
+		opt.Duty = DefaultDuty
 	}
 	if opt.Lag < 0 {
 		opt.Lag = 0

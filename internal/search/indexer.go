@@ -57,12 +57,15 @@ func (x *Index) loop(ctx context.Context, done chan struct{}) {
 			return
 		case <-t.C:
 		}
+		began := time.Now()
 		n, err := x.Step(ctx)
 		if err != nil && ctx.Err() == nil {
 			x.opt.Logger.Error("search: index", "error", err)
 		}
 		if n > 0 && err == nil {
-			t.Reset(0)
+			// Catching up: rest in proportion to the work, so indexing
+			// takes at most Duty of the time (and of the writer).
+			t.Reset(time.Duration(float64(time.Since(began)) * (1 - x.opt.Duty) / x.opt.Duty))
 		} else {
 			t.Reset(x.opt.Interval)
 		}
