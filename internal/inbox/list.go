@@ -110,8 +110,8 @@ func (s *Service) List(ctx context.Context, workspaceID string, opt ListOptions)
 	return page, nil
 }
 
-// Conversations is List's first page without its cursor (kept for
-// callers that page by hand).
+// Conversations is List's first page without its cursor, for callers that
+// need one page and no paging (tests and fixtures today).
 func (s *Service) Conversations(ctx context.Context, workspaceID string, opt ListOptions) ([]Summary, error) {
 	p, err := s.List(ctx, workspaceID, opt)
 	return p.Conversations, err

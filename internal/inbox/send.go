@@ -114,7 +114,7 @@ const (
 		WHERE id = ? AND status IN ('queued','sending')`
 	// An automated message a takeover stopped: only while still queued (a
 	// message another worker is sending is not touched).
-	sqlFailSilenced = `UPDATE messages SET status = 'failed', error_code = 'human_owned', error_message = ?, updated_at = ?
+	sqlFailSilenced = `UPDATE messages SET status = 'failed', error_code = ?, error_message = ?, updated_at = ?
 		WHERE id = ? AND status = 'queued' AND sender_type IN ('flow','ai','broadcast')`
 )
 
@@ -203,8 +203,8 @@ func (s *Service) deliver(ctx context.Context, p idJob, last bool) result {
 // silence ends an automated message a person's takeover stopped: failed
 // "human_owned" if it is still queued, nothing otherwise (it moved on).
 func (s *Service) silence(ctx context.Context, o *outgoing) result {
-	if _, err := s.st.Exec(ctx, s.d.W, sqlFailSilenced, "A person took this conversation over, so the automatic message was not sent.",
-		s.now(), o.ID); err != nil {
+	if _, err := s.st.Exec(ctx, s.d.W, sqlFailSilenced, CodeHumanOwned,
+		"A person took this conversation over, so the automatic message was not sent.", s.now(), o.ID); err != nil {
 		return again(0, fmt.Errorf("inbox: send: silence: %w", err))
 	}
 	s.changed(ctx, Change{Kind: ChangeMessage, WorkspaceID: o.WorkspaceID, ConversationID: o.ConversationID, ContactID: o.ContactID})
