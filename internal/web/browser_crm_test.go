@@ -18,7 +18,23 @@ import (
 // step's own deadline guards against a hang).
 func until(t *testing.T, ctx context.Context, expr string) {
 	t.Helper()
-	browser.Run(t, ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(0)))
+	poll := chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(0))
+	// A click that loads a new page (the inbox's tabs and filters are
+	// links) ends a poll started on the old document: poll again on the
+	// new one, within the same step budget.
+	deadline := time.Now().Add(browser.StepTimeout)
+	for time.Now().Before(deadline) {
+		sctx, cancel := context.WithDeadline(ctx, deadline)
+		_, err := chromedp.Run(sctx, poll)
+		cancel()
+		if err == nil {
+			return
+		}
+		if !strings.Contains(err.Error(), "navigated or closed") && !strings.Contains(err.Error(), "context was destroyed") {
+			break
+		}
+	}
+	browser.Run(t, ctx, poll) // fails the usual way, with the page and a screenshot
 }
 
 // panelSays waits until the contact panel, swapped in by htmx, shows the
