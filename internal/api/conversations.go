@@ -284,7 +284,10 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request) error {
 	if p := access.PrincipalFrom(r.Context()); p.User != nil {
 		author.ID = p.User.ID
 	} else if p.APIKey != nil {
-		author.ID = p.APIKey.ID
+		// A key is not a person: its messages are an integration's,
+		// automated (P-24: refused while a person owns the conversation,
+		// never taking it over; no HUMAN_AGENT tag).
+		author = inbox.Author{Type: inbox.SenderIntegration, ID: p.APIKey.ID, Actor: access.Actor(r)}
 	}
 	ms, err := a.Inbox.Reply(r.Context(), author, ws, id, channel.Content{Text: in.Text})
 	var ce *channel.ContentError
@@ -315,6 +318,9 @@ func conversationError(err error) error {
 	case errors.Is(err, inbox.ErrHumanOwned):
 		// Automation refused while a person owns the conversation.
 		return httpx.Conflict("human_owned", "A person owns this conversation, so automated messages are paused. Return it to the bot first.")
+	case errors.Is(err, inbox.ErrRestricted):
+		// Automation refused by the contact's data-subject rights (P-34, P-40).
+		return httpx.Conflict("contact_restricted", "This contact's privacy settings (restriction, objection, withdrawn consent or minor) stop automated messages. A person on the team can still reply.")
 	case errors.Is(err, db.ErrNotFound):
 		return httpx.NotFound("conversation")
 	case errors.Is(err, inbox.ErrInvalid):

@@ -147,24 +147,46 @@ func TestAgentReplyFollowsThePolicy(t *testing.T) {
 	})
 }
 
-// An agent's API key replies in the agent role; the message names the key.
+// A reply through an API key is an integration's automated message (the
+// message names the key): it does not take the conversation over, and
+// while a person owns the conversation it is refused like every other
+// automated sender (promise P-24: nothing bypasses a takeover).
 func TestAPIKeyReply(t *testing.T) {
-	a := apptest.New(t, dbtest.SQLite(t))
-	owner := a.SignUp(t, "keys")
-	ws := owner.CreateWorkspace(t, "Keys")
-	s := seedConversation(t, a, ws, "hello")
-	var k struct {
-		APIKey struct{ ID string } `json:"api_key"`
-		Secret string
-	}
-	owner.Do("POST", "/api/v1/workspaces/"+ws+"/api-keys", map[string]string{"name": "crm", "role": "agent"}).Must(t, 201).JSON(t, &k)
-	c := a.Client(t)
-	c.Header.Set("Authorization", "Bearer "+k.Secret)
-	var sent struct{ Messages []messageOut }
-	c.Do("POST", "/api/v1/workspaces/"+ws+"/conversations/"+s.conversationID+"/messages", map[string]string{"text": "From our CRM"}).Must(t, 201).JSON(t, &sent)
-	if sent.Messages[0].SenderType != "agent" || sent.Messages[0].SenderID != k.APIKey.ID {
-		t.Errorf("reply by key = %+v", sent.Messages[0])
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a := apptest.New(t, d)
+		owner := a.SignUp(t, "keys")
+		ws := owner.CreateWorkspace(t, "Keys")
+		s := seedConversation(t, a, ws, "hello")
+		var k struct {
+			APIKey struct{ ID string } `json:"api_key"`
+			Secret string
+		}
+		owner.Do("POST", "/api/v1/workspaces/"+ws+"/api-keys", map[string]string{"name": "crm", "role": "agent"}).Must(t, 201).JSON(t, &k)
+		c := a.Client(t)
+		c.Header.Set("Authorization", "Bearer "+k.Secret)
+		base := "/api/v1/workspaces/" + ws + "/conversations/" + s.conversationID
+		var sent struct{ Messages []messageOut }
+		c.Do("POST", base+"/messages", map[string]string{"text": "Your order shipped"}).Must(t, 201).JSON(t, &sent)
+		if sent.Messages[0].SenderType != "integration" || sent.Messages[0].SenderID != k.APIKey.ID {
+			t.Errorf("reply by key = %+v", sent.Messages[0])
+		}
+		var conv conversationOut
+		owner.Do("GET", base, nil).Must(t, 200).JSON(t, &conv)
+		if conv.Owner != "bot" {
+			t.Errorf("a key's reply took the conversation over: owner %s", conv.Owner)
+		}
+		owner.Do("PATCH", base, map[string]string{"owner": "human"}).Must(t, 200)
+		if code := c.Do("POST", base+"/messages", map[string]string{"text": "Buy more!"}).Must(t, 409).ErrorCode(); code != "human_owned" {
+			t.Errorf("key reply while a person owns it: %s", code)
+		}
+		var page struct{ Messages []messageOut }
+		owner.Do("GET", base+"/messages", nil).Must(t, 200).JSON(t, &page)
+		for _, m := range page.Messages {
+			if m.Content.Text == "Buy more!" {
+				t.Errorf("a refused key reply was stored: %+v", m)
+			}
+		}
+	})
 }
 
 // Conversations are listed most recently active first, filtered by status

@@ -257,13 +257,13 @@ func TestConversationPatchFields(t *testing.T) {
 			t.Fatalf("resolved: %+v", c)
 		}
 
-		// An API key replying takes the conversation over but is nobody
-		// to assign it to.
+		// An API key's reply is an integration's: it neither takes the
+		// conversation over nor assigns anyone.
 		other := seedConversation(t, a, A.ws, "from the CRM's side")
 		path := "/api/v1/workspaces/" + A.ws + "/conversations/" + other.conversationID
 		keyClient(t, a, A, "agent").Do("POST", path+"/messages", map[string]string{"text": "Hello from the CRM"}).Must(t, 201)
 		A.viewer.Do("GET", path, nil).Must(t, 200).JSON(t, &c)
-		if c.AssigneeID != nil || c.Owner != "human" {
+		if c.AssigneeID != nil || c.Owner != "bot" {
 			t.Errorf("after an API key's reply: %+v", c)
 		}
 		// A member's reply assigns them.

@@ -55,8 +55,10 @@ func TestAssign(t *testing.T) {
 			t.Errorf("after unassign: %+v", c)
 		}
 		if diff := cmp.Diff([]string{
+			"status system from=open,to=pending", // the bot answered
 			"assignment user:user-1 from=,to=" + agent,
 			"owner user:user-1 from=bot,reason=assign,to=human",
+			"status user:user-1 from=pending,to=open", // people answer now
 			"assignment user:user-1 from=" + agent + ",to=" + admin,
 			"assignment user:user-1 from=" + admin + ",to=",
 		}, h.events(conv.ID)); diff != "" {
@@ -115,8 +117,10 @@ func TestSetTeam(t *testing.T) {
 		}
 		evs := h.events(conv.ID)
 		want := []string{
+			"status system from=open,to=pending",
 			"team user:user-1 from=,to=sales",
 			"owner user:user-1 from=bot,reason=takeover,to=human",
+			"status user:user-1 from=pending,to=open",
 			"team user:user-1 from=sales,to=vip",
 			"assignment system from=,reason=auto,to=" + agent,
 			"team user:user-1 from=vip,to=",
@@ -148,7 +152,9 @@ func TestHandoffAndAutoAssign(t *testing.T) {
 			t.Errorf("after handoff: %+v", c)
 		}
 		if diff := cmp.Diff([]string{
+			"status system from=open,to=pending",
 			"owner flow:flow-1 from=bot,reason=handoff,to=human",
+			"status flow:flow-1 from=pending,to=open",
 			"team flow:flow-1 from=,to=sales",
 			"assignment system from=,reason=auto,to=" + agent,
 			"handoff flow:flow-1 team=sales",
@@ -217,7 +223,7 @@ func TestClearTeam(t *testing.T) {
 		if c := h.conversationOf("psid-1"); c.TeamID != "" || c.Owner != OwnerBot {
 			t.Errorf("after ClearTeam: %+v", c)
 		}
-		if diff := cmp.Diff([]string{"team user:user-1 from=,to=sales", "team system from=sales,to="}, h.events(conv.ID)); diff != "" {
+		if diff := cmp.Diff([]string{"status system from=open,to=pending", "team user:user-1 from=,to=sales", "team system from=sales,to="}, h.events(conv.ID)); diff != "" {
 			t.Errorf("timeline (-want +got):\n%s", diff)
 		}
 	})

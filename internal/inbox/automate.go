@@ -94,6 +94,7 @@ func (s *Service) automate(ctx context.Context, tx bun.Tx, ch channel.Channel, c
 	if a.ID == "" {
 		a.ID = r.FlowID
 	}
+	answered := r.Jobs > 0 // a flow waiting on a delay or a request is still at work
 	for _, c := range r.Replies {
 		msgs, fast, err := s.queue(ctx, tx, ch, conv, "", to, a, c, now)
 		var pe *PolicyError
@@ -105,12 +106,15 @@ func (s *Service) automate(ctx context.Context, tx bun.Tx, ch channel.Channel, c
 			s.log.Warn("automatic reply refused by the platform adapter", "conversation", conv.ID, "field", ce.Field)
 		case errors.Is(err, ErrHumanOwned):
 			s.log.Info("automatic reply refused: a person owns the conversation", "conversation", conv.ID)
+		case errors.Is(err, ErrRestricted):
+			s.log.Info("automatic reply refused: the contact's privacy settings stop automation", "conversation", conv.ID)
 		case err != nil:
 			return err
 		}
 		eff.Sends += len(msgs) - len(fast)
 		eff.direct = append(eff.direct, fast...)
 		if len(msgs) > 0 {
+			answered = true
 			eff.addChange(Change{Kind: ChangeMessage, WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, ContactID: conv.ContactID})
 		}
 	}
@@ -150,6 +154,31 @@ func (s *Service) automate(ctx context.Context, tx bun.Tx, ch channel.Channel, c
 		}
 		eff.addChange(conversationChange(conv))
 	}
+	if answered && conv.Owner.automated() && conv.Status == StatusOpen {
+		// Automation answered and still has the conversation: it is
+		// pending, the inbox's "Bot" list, until it hands over or gives up.
+		var err error
+		if conv, err = s.setStatus(ctx, tx, conv, StatusPending, time.Time{}, actor, now); err != nil {
+			return fmt.Errorf("mark pending: %w", err)
+		}
+		eff.addChange(conversationChange(conv))
+	}
+	return nil
+}
+
+// unanswered opens a pending conversation whose automation had nothing to
+// say to the person's message (no flow matched, the flow ended): a person
+// must look now. It is called only for messages and postbacks, so reads
+// and reactions leave the status alone.
+func (s *Service) unanswered(ctx context.Context, tx bun.Tx, conv Conversation, now time.Time, eff *Effects) error {
+	if conv.Status != StatusPending || !conv.Owner.automated() {
+		return nil
+	}
+	conv, err := s.setStatus(ctx, tx, conv, StatusOpen, time.Time{}, "system", now)
+	if err != nil {
+		return fmt.Errorf("open unanswered conversation: %w", err)
+	}
+	eff.addChange(conversationChange(conv))
 	return nil
 }
 

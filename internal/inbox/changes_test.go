@@ -79,7 +79,9 @@ func TestChangesAreToldAfterCommit(t *testing.T) {
 		h.svc.Notify(eff)
 		conv := h.conversationOf("psid-1")
 		msg := Change{Kind: ChangeMessage, WorkspaceID: h.ws, ConversationID: conv.ID, ContactID: conv.ContactID}
-		if diff := cmp.Diff([]heard{{Change: msg, Messages: 4, State: "bot/open"}}, l.take()); diff != "" {
+		// The automatic reply makes it pending: the bot handles it.
+		cvNew := Change{Kind: ChangeConversation, WorkspaceID: h.ws, ConversationID: conv.ID, ContactID: conv.ContactID}
+		if diff := cmp.Diff([]heard{{Change: msg, Messages: 4, State: "bot/pending"}, {Change: cvNew, Messages: 4, State: "bot/pending"}}, l.take()); diff != "" {
 			t.Errorf("after ingest (-want +got):\n%s", diff)
 		}
 
@@ -106,14 +108,14 @@ func TestChangesAreToldAfterCommit(t *testing.T) {
 		if got := l.take(); len(got) != 0 {
 			t.Errorf("rolled-back ingest told %+v", got)
 		}
-		if len(lost.changes) != 1 {
+		if len(lost.changes) != 2 { // the message, and the conversation now pending
 			t.Errorf("rolled-back effects = %+v: the caller must drop them, not Notify them", lost.changes)
 		}
 
 		// The queued replies are sent by the job path: each stored result
 		// is told.
 		h.runSends()
-		want := []heard{{Change: msg, Messages: 4, State: "bot/open"}, {Change: msg, Messages: 4, State: "bot/open"}}
+		want := []heard{{Change: msg, Messages: 4, State: "bot/pending"}, {Change: msg, Messages: 4, State: "bot/pending"}}
 		if diff := cmp.Diff(want, l.take()); diff != "" {
 			t.Errorf("after sends (-want +got):\n%s", diff)
 		}
@@ -168,9 +170,10 @@ func TestAutomateAndDirectSendsTellChanges(t *testing.T) {
 		waitFor(t, "the sent reply to be told", func() bool {
 			l.mu.Lock()
 			defer l.mu.Unlock()
-			return len(l.cs) == 2
+			return len(l.cs) == 3
 		})
-		if diff := cmp.Diff([]Change{msg, msg}, changesOf(l.take())); diff != "" {
+		cvPending := Change{Kind: ChangeConversation, WorkspaceID: h.ws, ConversationID: conv.ID, ContactID: conv.ContactID}
+		if diff := cmp.Diff([]Change{msg, cvPending, msg}, changesOf(l.take())); diff != "" {
 			t.Errorf("inbound and its direct reply (-want +got):\n%s", diff)
 		}
 

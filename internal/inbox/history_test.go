@@ -64,7 +64,9 @@ func TestTimelineMergesAndPages(t *testing.T) {
 			"assignment user-1",
 			"msg out hello sent",
 			"note call her back",
+			"status open", // people took it over from the bot
 			"owner human",
+			"status pending", // the automatic reply: the bot handles it
 			"msg out " + h.ch.AutoReply + " sent",
 			"msg in hello received",
 		}

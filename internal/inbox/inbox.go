@@ -82,6 +82,12 @@ type Options struct {
 	// commits, with the Sends queue as the safety net (direct.go). Off,
 	// every reply is a job. It needs Sends.
 	Direct bool
+	// Automation, when set, may refuse an automated send (flow, AI,
+	// broadcast) to the contact: it returns an error wrapping ErrRestricted
+	// (a restricted, objecting, consent-withdrawn or minor contact; package
+	// dsr). queue asks it for every sender but a person on the team, inside
+	// the send's transaction (nil: nothing is refused).
+	Automation func(ctx context.Context, idb bun.IDB, workspaceID, contactID string, sender SenderType) error
 }
 
 // Service is the inbox: it applies inbound events, queues and sends

@@ -154,6 +154,9 @@ func (s *Service) fromPerson(ctx context.Context, tx bun.Tx, ch channel.Channel,
 	if conv.Owner == OwnerAI {
 		author.Type = SenderAI
 	}
+	if interactions > 0 && len(r.Replies) == 0 && r.Jobs == 0 && !r.Handoff && !r.Resolve {
+		return s.unanswered(ctx, tx, conv, now, eff)
+	}
 	return s.automate(ctx, tx, ch, conv, ct.ExternalID, author, r, now, eff)
 }
 

@@ -30,7 +30,7 @@ func TestInboundMessageIsStoredAndAnswered(t *testing.T) {
 				t.Errorf("effects = %+v, want one send and one profile job", eff)
 			}
 			conv := h.conversationOf("psid-1")
-			if conv.Owner != OwnerBot || conv.Status != StatusOpen || conv.InteractionCount != 1 || !conv.LastInboundAt.Equal(at) {
+			if conv.Owner != OwnerBot || conv.Status != StatusPending || conv.InteractionCount != 1 || !conv.LastInboundAt.Equal(at) {
 				t.Errorf("conversation = %+v", conv)
 			}
 			ms := h.messages(conv.ID)
@@ -134,7 +134,8 @@ func TestWindowAndCounters(t *testing.T) {
 	})
 }
 
-// A closed conversation reopens when the person writes.
+// A closed conversation reopens when the person writes: open when nobody
+// automated answers, pending again when the bot does.
 func TestInboundReopens(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		h := newHarness(t, d)
@@ -144,8 +145,16 @@ func TestInboundReopens(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.ingest(h.text("psid-1", "m_2", "me again"))
+		if got := h.conversationOf("psid-1").Status; got != StatusPending {
+			t.Errorf("status = %s, want pending (reopened, and the bot answered)", got)
+		}
+		if err := h.svc.SetStatus(context.Background(), auditActor, h.ws, conv.ID, StatusResolved); err != nil {
+			t.Fatal(err)
+		}
+		h.svc.opt.Responder = silentResponder{}
+		h.ingest(h.text("psid-1", "m_3", "hello??"))
 		if got := h.conversationOf("psid-1").Status; got != StatusOpen {
-			t.Errorf("status = %s, want open", got)
+			t.Errorf("status = %s, want open (reopened, nobody automated answered)", got)
 		}
 	})
 }

@@ -61,11 +61,15 @@ const (
 	SenderAgent     SenderType = "agent"     // a team member, through Parley
 	SenderBroadcast SenderType = "broadcast" // a broadcast or sequence
 	SenderPage      SenderType = "page"      // the Page outside Parley (Meta's inbox, another app)
+	// SenderIntegration is an API client acting with an API key: automated
+	// like a flow (refused while a person owns the conversation, never
+	// taking it over, no HUMAN_AGENT tag), since a key is not a person.
+	SenderIntegration SenderType = "integration"
 )
 
 // canSend reports whether Reply accepts t as an author.
 func (t SenderType) canSend() bool {
-	return t == SenderAgent || t == SenderFlow || t == SenderAI || t == SenderBroadcast
+	return t == SenderAgent || t == SenderFlow || t == SenderAI || t == SenderBroadcast || t == SenderIntegration
 }
 
 // Direction is which way a message went.

@@ -59,6 +59,13 @@ func (s *Service) queue(ctx context.Context, tx bun.Tx, ch channel.Channel, conv
 	if a.Type != SenderAgent && conv.Owner == OwnerHuman {
 		return nil, nil, ErrHumanOwned
 	}
+	// Data-subject rights (P-34, P-40): the one place automated sends to a
+	// restricted, objecting, consent-withdrawn or minor contact stop.
+	if a.Type != SenderAgent && s.opt.Automation != nil {
+		if err := s.opt.Automation(ctx, tx, conv.WorkspaceID, conv.ContactID, a.Type); err != nil {
+			return nil, nil, err
+		}
+	}
 	dec := channel.Decide(facts(ch, conv, a.Type == SenderAgent, contactName, now))
 	if !dec.Allowed {
 		return nil, nil, &PolicyError{Decision: dec}
@@ -154,7 +161,7 @@ func (s *Service) Reply(ctx context.Context, a Author, workspaceID, conversation
 	})
 	var pe *PolicyError
 	var ce *channel.ContentError
-	if errors.As(err, &pe) || errors.As(err, &ce) || errors.Is(err, ErrHumanOwned) {
+	if errors.As(err, &pe) || errors.As(err, &ce) || errors.Is(err, ErrHumanOwned) || errors.Is(err, ErrRestricted) {
 		return nil, err
 	}
 	if err != nil {

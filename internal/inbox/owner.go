@@ -104,6 +104,12 @@ func reasonFor(to Owner) Reason {
 // decided in one place, queue, which every sender goes through.
 var ErrHumanOwned = errors.New("inbox: a person owns the conversation")
 
+// ErrRestricted refuses a message from automation (a flow, the AI agent, a
+// broadcast) to a contact whose data-subject rights stop it: processing
+// restricted, an objection, consent withdrawn, or a minor (Options.Automation,
+// package dsr). Nothing was stored. People on the team can still reply.
+var ErrRestricted = errors.New("inbox: the contact's privacy settings stop automated messages")
+
 // ownerChange is one change of owner to apply (transition).
 type ownerChange struct {
 	to     Owner
@@ -149,9 +155,16 @@ func (s *Service) transition(ctx context.Context, tx bun.Tx, conv Conversation, 
 			return conv, false, err
 		}
 	}
-	if c.to == OwnerHuman && conv.Status == StatusPending {
+	switch {
+	case c.to == OwnerHuman && conv.Status == StatusPending:
 		// Pending means automation handles it; now people must.
 		if next, err = s.setStatus(ctx, tx, next, StatusOpen, time.Time{}, c.actor, now); err != nil {
+			return conv, false, err
+		}
+	case c.to.automated() && next.Status == StatusOpen:
+		// Handed back to the bot or the AI agent: nobody needs to look
+		// until automation gives up or hands it over again.
+		if next, err = s.setStatus(ctx, tx, next, StatusPending, time.Time{}, c.actor, now); err != nil {
 			return conv, false, err
 		}
 	}

@@ -86,8 +86,11 @@ func TestOwnerTransitions(t *testing.T) {
 		}
 		got := h.events(conv.ID)
 		if diff := cmp.Diff([]string{
+			"status system from=open,to=pending", // the bot answered
 			"owner system from=bot,reason=handoff,to=human",
+			"status system from=pending,to=open",
 			"owner system from=human,reason=silence_timeout,to=bot",
+			"status system from=open,to=pending",
 		}, got); diff != "" {
 			t.Errorf("timeline (-want +got):\n%s", diff)
 		}
@@ -162,8 +165,10 @@ func TestHumanRepliesTakeOver(t *testing.T) {
 			t.Errorf("after agent reply: %+v", c)
 		}
 		if diff := cmp.Diff([]string{
+			"status system from=open,to=pending",
 			"assignment user:" + agent + " from=,reason=agent_reply,to=" + agent,
 			"owner user:" + agent + " from=bot,reason=agent_reply,to=human",
+			"status user:" + agent + " from=pending,to=open",
 		}, h.events(a.ID)); diff != "" {
 			t.Errorf("timeline (-want +got):\n%s", diff)
 		}
@@ -179,7 +184,8 @@ func TestHumanRepliesTakeOver(t *testing.T) {
 		if diff := cmp.Diff([]Change{msg, cv}, eff.changes); diff != "" {
 			t.Errorf("echo changes (-want +got):\n%s", diff)
 		}
-		if diff := cmp.Diff([]string{"owner page from=bot,reason=page_echo,to=human"}, h.events(b.ID)); diff != "" {
+		if diff := cmp.Diff([]string{"status system from=open,to=pending", "owner page from=bot,reason=page_echo,to=human",
+			"status page from=pending,to=open"}, h.events(b.ID)); diff != "" {
 			t.Errorf("timeline (-want +got):\n%s", diff)
 		}
 	})
@@ -251,7 +257,7 @@ func TestReturnToBotAfterSilence(t *testing.T) {
 			t.Fatalf("after the silence: owner %s", c.Owner)
 		}
 		evs := h.events(conv.ID)
-		if last := evs[len(evs)-1]; last != "owner system from=human,reason=silence_timeout,to=bot" {
+		if last := evs[len(evs)-2]; last != "owner system from=human,reason=silence_timeout,to=bot" {
 			t.Errorf("last event %q", last)
 		}
 

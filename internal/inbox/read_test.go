@@ -73,7 +73,7 @@ func TestConversationListAndPages(t *testing.T) {
 		if err := h.svc.SetStatus(ctx, auditActor, h.ws, all[2].ID, StatusResolved); err != nil {
 			t.Fatal(err)
 		}
-		open, err := h.svc.Conversations(ctx, h.ws, ListOptions{Status: []Status{StatusOpen}, ChannelID: h.ch.ID})
+		open, err := h.svc.Conversations(ctx, h.ws, ListOptions{Status: []Status{StatusPending}, ChannelID: h.ch.ID})
 		if err != nil || len(open) != 2 {
 			t.Errorf("open conversations = %d, %v", len(open), err)
 		}
@@ -168,7 +168,7 @@ func TestTenantIsolation(t *testing.T) {
 		if r := h.svc.deliver(ctx, idJob{WS: other, ID: out.ID}, false); r.action != done || len(h.sender.sent()) != 0 {
 			t.Errorf("a send job of another workspace ran: %+v", r)
 		}
-		if got := h.conversationOf("psid-1"); got.Owner != OwnerBot || got.Status != StatusOpen {
+		if got := h.conversationOf("psid-1"); got.Owner != OwnerBot || got.Status != StatusPending {
 			t.Errorf("conversation changed: %+v", got)
 		}
 	})

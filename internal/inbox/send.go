@@ -79,9 +79,9 @@ func (o *outgoing) dest() []any {
 }
 
 // automatedSender reports whether t is automation (flows, the AI agent,
-// broadcasts): what a person's takeover silences.
+// broadcasts, integrations): what a person's takeover silences.
 func automatedSender(t SenderType) bool {
-	return t == SenderFlow || t == SenderAI || t == SenderBroadcast
+	return t == SenderFlow || t == SenderAI || t == SenderBroadcast || t == SenderIntegration
 }
 
 // The statements of the send path, prepared by Prepare.

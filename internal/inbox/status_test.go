@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/uptrace/bun"
 
+	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/testutil/dbtest"
 	"github.com/parleyhq/parley/internal/testutil/fixture"
@@ -48,7 +50,8 @@ func TestStatusByHand(t *testing.T) {
 			t.Errorf("status %s", c.Status)
 		}
 		if diff := cmp.Diff([]string{
-			"status user:user-1 from=open,to=resolved",
+			"status system from=open,to=pending", // the bot answered
+			"status user:user-1 from=pending,to=resolved",
 			"status user:user-1 from=resolved,to=open",
 			"status user:user-1 from=open,to=pending",
 		}, h.events(conv.ID)); diff != "" {
@@ -132,11 +135,12 @@ func TestSnoozeAndWake(t *testing.T) {
 		}
 		evs := h.events(conv.ID)
 		want := []string{
+			"status system from=open,to=pending", // the bot answered
 			"snooze user:user-1 until=" + until.Format(time.RFC3339),
 			"snooze user:user-1 until=" + later.Format(time.RFC3339),
 			"status system from=snoozed,to=open",
 		}
-		if diff := cmp.Diff(want, evs[:3]); diff != "" {
+		if diff := cmp.Diff(want, evs[:4]); diff != "" {
 			t.Errorf("timeline (-want +got):\n%s", diff)
 		}
 	})
@@ -158,6 +162,9 @@ func TestInboundReopensAndWakes(t *testing.T) {
 		if err := h.svc.Resolve(ctx, auditActor, h.ws, conv.ID); err != nil {
 			t.Fatal(err)
 		}
+		// No automation answers, so what the message did stays visible
+		// (TestPendingFollowsAutomation covers the bot's answers).
+		h.svc.opt.Responder = silentResponder{}
 		eff := say()
 		if c := h.conversationOf("psid-1"); c.Status != StatusOpen {
 			t.Errorf("resolved + message = %s", c.Status)
@@ -176,6 +183,7 @@ func TestInboundReopensAndWakes(t *testing.T) {
 		if err := h.svc.SetStatus(ctx, auditActor, h.ws, conv.ID, StatusPending); err != nil {
 			t.Fatal(err)
 		}
+		h.svc.opt.Responder = AutoReply{}
 		say()
 		if c := h.conversationOf("psid-1"); c.Status != StatusPending {
 			t.Errorf("pending + message = %s", c.Status)
@@ -217,6 +225,70 @@ func TestStatusColumnIsChecked(t *testing.T) {
 			if _, err := d.W.NewRaw(`UPDATE conversations SET status = ? WHERE id = ?`, string(st), conv.ID).Exec(context.Background()); err != nil {
 				t.Errorf("status %q: %v", st, err)
 			}
+		}
+	})
+}
+
+// silentResponder is automation with nothing to say (no flow matched).
+type silentResponder struct{}
+
+func (silentResponder) Respond(context.Context, bun.Tx, Incoming) (Response, error) {
+	return Response{}, nil
+}
+
+// Pending means automation is handling the conversation (P-24: the inbox
+// tells people what needs them): the bot answering makes it pending, the
+// bot having nothing to say to a message opens it, a takeover opens it,
+// handing it back makes it pending again, and a reaction changes nothing.
+func TestPendingFollowsAutomation(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		ctx := context.Background()
+		h.ingest(h.text("psid-1", "m_1", "hi"))
+		conv := h.conversationOf("psid-1")
+		if conv.Status != StatusPending {
+			t.Fatalf("answered by the bot: %s, want pending", conv.Status)
+		}
+		h.svc.opt.Responder = silentResponder{}
+		react := h.text("psid-1", "m_r", "")
+		react.Kind = channel.EventReaction
+		react.Content = channel.Content{Reaction: &channel.Reaction{MID: "m_1", Emoji: "👍", Action: "react"}}
+		h.ingest(react)
+		if got := h.conversationOf("psid-1").Status; got != StatusPending {
+			t.Errorf("a reaction the bot ignores: %s, want pending", got)
+		}
+		h.ingest(h.text("psid-1", "m_2", "something the bot does not know"))
+		if got := h.conversationOf("psid-1").Status; got != StatusOpen {
+			t.Errorf("a message the bot ignores: %s, want open", got)
+		}
+		h.svc.opt.Responder = AutoReply{}
+		h.ingest(h.text("psid-1", "m_3", "again"))
+		if got := h.conversationOf("psid-1").Status; got != StatusPending {
+			t.Errorf("answered again: %s, want pending", got)
+		}
+		if err := h.svc.SetOwner(ctx, auditActor, h.ws, conv.ID, OwnerHuman); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.conversationOf("psid-1").Status; got != StatusOpen {
+			t.Errorf("taken over: %s, want open", got)
+		}
+		if err := h.svc.ReturnToBot(ctx, auditActor, h.ws, conv.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.conversationOf("psid-1").Status; got != StatusPending {
+			t.Errorf("returned to the bot: %s, want pending", got)
+		}
+		want := []string{
+			"status system from=open,to=pending",
+			"status system from=pending,to=open",
+			"status system from=open,to=pending",
+			"owner user:user-1 from=bot,reason=takeover,to=human",
+			"status user:user-1 from=pending,to=open",
+			"owner user:user-1 from=human,reason=return_to_bot,to=bot",
+			"status user:user-1 from=open,to=pending",
+		}
+		if diff := cmp.Diff(want, h.events(conv.ID)); diff != "" {
+			t.Errorf("timeline (-want +got):\n%s", diff)
 		}
 	})
 }

@@ -54,13 +54,16 @@ func TestBrowserInboxTakeover(t *testing.T) {
 	chID := channelID(t, owner.post(channels+"/test-page", nil).redirectsTo(t, channels+"/"))
 	owner.post(channels+"/"+chID+"/settings", url.Values{"auto_reply": {"We will write back soon."}}).want(t, http.StatusOK, "Saved.")
 	owner.post(channels+"/"+chID+"/test-conversation", url.Values{"text": {"Do you have size 40?"}}).redirectsTo(t, "/w/"+ws+"/conversations")
-	convID := conversationLink.FindStringSubmatch(owner.eventually("/w/"+ws+"/conversations", "We will write back soon.").Body)[1]
+	// The bot answered, so the conversation is in the Bot tab (pending),
+	// and the Open tab says nothing needs the team.
+	convID := conversationLink.FindStringSubmatch(owner.eventually("/w/"+ws+"/conversations?status=pending", "We will write back soon.").Body)[1]
+	owner.get("/w/"+ws+"/conversations").want(t, http.StatusOK, "Nothing needs your team right now")
 	owner.eventually("/w/"+ws+"/conversations/"+convID, "Sok Dara") // the profile arrives by a job
 
 	ctx := browser.New(t)
 	login(t, ctx, s.URL, addr)
 	browser.Do(t, ctx,
-		chromedp.Navigate(s.URL+"/w/"+ws+"/conversations"),
+		chromedp.Navigate(s.URL+"/w/"+ws+"/conversations?status=pending"),
 		chromedp.WaitVisible(chromedp.CSS(".conversation-row .owner-bot")),
 		chromedp.Click(chromedp.CSS(".conversation-row"), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS(".message-in .bubble-text")),
@@ -205,7 +208,7 @@ func TestBrowserInboxList(t *testing.T) {
 	until(t, ctx, rows+` === 1 && location.search.includes("status=resolved")`)
 	browser.Do(t, ctx, chromedp.Click(chromedp.CSS(`[data-who="mine"]`), chromedp.NodeVisible))
 	until(t, ctx, `location.search.includes("who=mine") && !!document.querySelector(".empty-state")`)
-	if got := text(t, ctx, ".empty-state h2"); got != "No resolved conversations assigned to you" {
+	if got := text(t, ctx, ".empty-state h2"); got != "Nothing here is assigned to you" {
 		t.Errorf("the empty state says %q", got)
 	}
 	browser.Do(t, ctx, chromedp.Click(chromedp.CSS(`[data-tab="open"]`), chromedp.NodeVisible))

@@ -383,7 +383,8 @@ func (d *Dashboard) startTestConversation(w http.ResponseWriter, r *http.Request
 	if _, err := d.Simulator.WriteAsCustomer(r.Context(), c, "", text); err != nil {
 		return httpx.Internal(err)
 	}
-	return redirect(w, r, conversationsPath(s.Workspace.ID)+"?test=1")
+	// All: the conversation shows whether the bot answers it or not.
+	return redirect(w, r, conversationsPath(s.Workspace.ID)+"?status=all&test=1")
 }
 
 // loginView is the page that lists the Pages a Facebook Login can connect.

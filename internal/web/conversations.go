@@ -57,7 +57,7 @@ func parseFilter(q url.Values) (listFilter, error) {
 		Unread: q.Get("unread") == "1", Cursor: q.Get("cursor")}
 	if s := q.Get("status"); s != "" {
 		f.Status = inbox.Status(s)
-		if !f.Status.Valid() {
+		if !f.Status.Valid() && f.Status != statusAll {
 			return f, httpx.BadRequest("invalid_status", "There is no “"+s+"” list: choose Open, Bot, Snoozed or Resolved.")
 		}
 	}
@@ -99,8 +99,11 @@ func (f listFilter) Narrowed() bool {
 
 // options is the filter as the inbox's list options for user self.
 func (f listFilter) options(self string) inbox.ListOptions {
-	o := inbox.ListOptions{Status: []inbox.Status{f.Status}, TeamID: f.Team, ChannelID: f.Channel, TagID: f.Tag,
+	o := inbox.ListOptions{TeamID: f.Team, ChannelID: f.Channel, TagID: f.Tag,
 		Unread: f.Unread, Limit: listLimit, Cursor: f.Cursor}
+	if f.Status != statusAll {
+		o.Status = []inbox.Status{f.Status}
+	}
 	switch f.Who {
 	case whoMine:
 		o.Assignee = self
@@ -179,6 +182,10 @@ type conversationRow struct {
 	Status       inbox.Status
 }
 
+// statusAll is the list's "All" tab: every status at once (where a new
+// conversation is whether the bot answers it or not).
+const statusAll inbox.Status = "all"
+
 var statusTabs = []struct {
 	Status inbox.Status
 	Label  string
@@ -187,6 +194,7 @@ var statusTabs = []struct {
 	{inbox.StatusPending, "Bot"},
 	{inbox.StatusSnoozed, "Snoozed"},
 	{inbox.StatusResolved, "Resolved"},
+	{statusAll, "All"},
 }
 
 var whoChoices = []struct{ Who, Label string }{
@@ -262,7 +270,7 @@ func (d *Dashboard) conversations(w http.ResponseWriter, r *http.Request) error 
 	v.Empty = emptyFor(f)
 	v.Mentions = d.unreadMentions(r, ws)
 	if r.URL.Query().Get("test") != "" {
-		p.Notice = "Your test customer wrote to the test page. Their conversation appears here in a moment."
+		p.Notice = "Your test customer wrote to the test page. Their conversation appears here in a moment, and moves to Bot while a flow or the automatic reply answers it."
 	}
 	p.Data = v
 	return d.render(w, http.StatusOK, "conversations", p)
@@ -311,21 +319,23 @@ func emptyFor(f listFilter) emptyList {
 	var e emptyList
 	switch f.Status {
 	case inbox.StatusOpen:
-		e = emptyList{"No open conversations", "When someone writes to one of your connected Pages, the conversation appears here, and your team can answer it."}
+		e = emptyList{"Nothing needs your team right now", "Conversations that need a person show here: when someone writes and no flow answers, when the bot hands over, or when you take one over. The ones the bot is answering are under Bot."}
 	case inbox.StatusPending:
 		e = emptyList{"The bot is not handling any conversation", "Conversations your flows and automatic replies are answering show here. Open one and press Take over to answer yourself."}
 	case inbox.StatusSnoozed:
 		e = emptyList{"Nothing is snoozed", "Snooze a conversation to hide it until later: it comes back by itself when the time is up, or as soon as the customer writes."}
 	case inbox.StatusResolved:
 		e = emptyList{"No resolved conversations", "Press Resolve on a conversation once it is done. If the customer writes again, it opens again."}
+	case statusAll:
+		e = emptyList{"No conversations yet", "When someone writes to one of your connected Pages, the conversation appears here."}
 	}
 	switch f.Who {
 	case whoMine:
-		e.Title += " assigned to you"
+		e.Title = "Nothing here is assigned to you"
 		e.Text = "Conversations assigned to you show here. Look at Unassigned or All to pick one up."
 	case whoUnassigned:
-		e.Title += " without someone assigned"
-		e.Text = "Every conversation here has someone assigned. Look at All to see them."
+		e.Title = "Everything here has someone assigned"
+		e.Text = "Conversations nobody is assigned to show here. Look at All to see them."
 	}
 	if f.Narrowed() {
 		e.Text = "No conversation matches these filters. Clear them to see more."
@@ -386,6 +396,8 @@ func previewFrom(m inbox.Message, self string, names map[string]string) string {
 		return "AI"
 	case inbox.SenderBroadcast:
 		return "Broadcast"
+	case inbox.SenderIntegration:
+		return "Integration"
 	case inbox.SenderPage:
 		return "Page"
 	}

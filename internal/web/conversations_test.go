@@ -50,9 +50,9 @@ func TestConversationPages(t *testing.T) {
 
 		owner.get(convs).want(t, http.StatusOK, "Connect a channel first", `href="/w/`+ws+`/channels"`, `aria-current="page">Conversations`)
 		channelPage := owner.post("/w/"+ws+"/channels/test-page", nil).redirectsTo(t, "/w/"+ws+"/channels/")
-		owner.get(convs).want(t, http.StatusOK, "No open conversations")
+		owner.get(convs).want(t, http.StatusOK, "Nothing needs your team right now")
 		owner.post(strings.TrimSuffix(channelPage, "?connected=1")+"/test-conversation", url.Values{"text": {"Do you have sun hats?"}}).
-			redirectsTo(t, convs+"?test=1")
+			redirectsTo(t, convs+"?status=all&test=1")
 		list := owner.eventually(convs, "Do you have sun hats?")
 		list.want(t, http.StatusOK, "waiting for an answer", "Test page")
 		id := conversationLink.FindStringSubmatch(list.Body)[1]
@@ -175,8 +175,8 @@ func TestConversationNamesTheFlow(t *testing.T) {
 		owner.post(list+"/"+id+"/settings", url.Values{"auto_reply": {"We will write back soon."}}).want(t, http.StatusOK, "Saved.")
 
 		convs := "/w/" + ws + "/conversations"
-		owner.post(list+"/"+id+"/test-conversation", url.Values{"text": {"Do you have hats?"}}).redirectsTo(t, convs+"?test=1")
-		conv := convs + "/" + conversationLink.FindStringSubmatch(owner.eventually(convs, "Straw ones, $8.").Body)[1]
+		owner.post(list+"/"+id+"/test-conversation", url.Values{"text": {"Do you have hats?"}}).redirectsTo(t, convs+"?status=all&test=1")
+		conv := convs + "/" + conversationLink.FindStringSubmatch(owner.eventually(convs+"?status=all", "Straw ones, $8.").Body)[1]
 		owner.post(conv+"/as-customer", url.Values{"customer_text": {"Thanks!"}}).redirectsTo(t, conv)
 		p := owner.eventually(conv, "We will write back soon.")
 		who := regexp.MustCompile(`<span>([^<]*)</span> · <time>`).FindAllStringSubmatch(p.Body, -1)

@@ -114,7 +114,7 @@ func TestEventStream(t *testing.T) {
 		// of the new conversation, with IDs only.
 		channelPage := owner.post("/w/"+ws+"/channels/test-page", nil).redirectsTo(t, "/w/"+ws+"/channels/")
 		owner.post(strings.TrimSuffix(channelPage, "?connected=1")+"/test-conversation", url.Values{"text": {"Do you have sun hats?"}}).
-			redirectsTo(t, "/w/"+ws+"/conversations?test=1")
+			redirectsTo(t, "/w/"+ws+"/conversations?status=all&test=1")
 		ev := next(t, events)
 		for ev.Kind != "message" {
 			ev = next(t, events)
@@ -127,7 +127,7 @@ func TestEventStream(t *testing.T) {
 		// it sees is its own workspace's.
 		otherPage := other.post("/w/"+otherWS+"/channels/test-page", nil).redirectsTo(t, "/w/"+otherWS+"/channels/")
 		other.post(strings.TrimSuffix(otherPage, "?connected=1")+"/test-conversation", url.Values{"text": {"Oars?"}}).
-			redirectsTo(t, "/w/"+otherWS+"/conversations?test=1")
+			redirectsTo(t, "/w/"+otherWS+"/conversations?status=all&test=1")
 		if ev := next(t, otherEvents); ev.Data.WorkspaceID != otherWS {
 			t.Errorf("the other workspace's stream got %+v", ev)
 		}

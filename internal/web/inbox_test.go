@@ -55,8 +55,8 @@ func TestInboxListFilters(t *testing.T) {
 		owner.get(list+"?status=resolved").want(t, http.StatusOK, rowOf(b), `data-tab="resolved" aria-current="page"`).lacks(t, rowOf(a), rowOf(c))
 		owner.get(list+"?status=snoozed").want(t, http.StatusOK, rowOf(c), "Snoozed until").lacks(t, rowOf(a), rowOf(b))
 		owner.get(list+"?who=mine").want(t, http.StatusOK, rowOf(a), `data-who="mine" aria-current="page"`, "Sokha")
-		owner.get(list+"?who=unassigned").want(t, http.StatusOK, "No open conversations without someone assigned").lacks(t, rowOf(a))
-		owner.get(list+"?status=resolved&who=mine").want(t, http.StatusOK, "No resolved conversations assigned to you").lacks(t, rowOf(b))
+		owner.get(list+"?who=unassigned").want(t, http.StatusOK, "Everything here has someone assigned").lacks(t, rowOf(a))
+		owner.get(list+"?status=resolved&who=mine").want(t, http.StatusOK, "Nothing here is assigned to you").lacks(t, rowOf(b))
 
 		// One channel's; a team's.
 		owner.get(list+"?status=resolved&channel="+s.conv(t, ws, b).ChannelID).want(t, http.StatusOK, rowOf(b))

@@ -177,7 +177,9 @@ func messageRowOf(m inbox.Message, contactName string, names, flows map[string]s
 	case inbox.SenderAgent:
 		row.Who = names[m.SenderID]
 		if row.Who == "" {
-			row.Who = "Your team, through the API"
+			// A member who has since left (older API-key replies were
+			// stored as the team's too).
+			row.Who = "Your team"
 		}
 	case inbox.SenderFlow:
 		// The channel's fixed automatic reply has no flow behind it.
@@ -189,6 +191,8 @@ func messageRowOf(m inbox.Message, contactName string, names, flows map[string]s
 		row.Who = "AI agent"
 	case inbox.SenderBroadcast:
 		row.Who = "Broadcast"
+	case inbox.SenderIntegration:
+		row.Who = "An integration, through the API"
 	case inbox.SenderPage:
 		row.Who = "The Page, outside Parley"
 	}
