@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -70,6 +71,14 @@ func TestBrowserInboxTakeover(t *testing.T) {
 	)
 	until(t, ctx, countOf(".message-out .bubble-text", "We will write back soon.")+` === 1`)
 	browser.Screenshot(t, ctx, "inbox-conversation-bot")
+	// On screen, the page marks the conversation seen (a POST; the GET did not).
+	until(t, ctx, `!document.getElementById("thread").hasAttribute("data-unread")`)
+	for deadline := time.Now().Add(30 * time.Second); s.conv(t, ws, convID).Unread(); {
+		if time.Now().After(deadline) {
+			t.Fatal("the open conversation was never marked seen")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 
 	// Take over: the bot stays quiet from now on.
 	browser.Do(t, ctx,

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/internal/access"
 	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/workspace"
@@ -138,6 +140,7 @@ func (d *Dashboard) conversationPage(r *http.Request, f *form) (*page, error) {
 	if v.Thread, err = d.loadThread(r, p.WS.ID, c, "", tn); err != nil {
 		return nil, err
 	}
+	v.Thread.Unread = v.CanAct && c.Unread()
 	if v.Panel, err = d.loadPanel(r, p.WS, c.ID, ct, p.ReadOnly(), nil); err != nil {
 		return nil, err
 	}
@@ -179,19 +182,14 @@ func (d *Dashboard) replyPolicy(c inbox.Conversation, ch channel.Channel, ct con
 	return d.Inbox.AgentPolicy(ch, c, ct.DisplayName())
 }
 
-// conversation shows a conversation. Opening it marks it seen for a
-// member who answers (the person sees "Seen" in Messenger, and it is no
-// longer unread in the list) and marks the reader's mentions in it read.
+// conversation shows a conversation and marks the reader's mentions in it
+// read. It does not mark the conversation seen: a GET may be a prefetch or
+// a restored tab, and "seen" reaches the customer in Messenger. The page
+// posts to markSeen once it is on screen (static/inbox.js).
 func (d *Dashboard) conversation(w http.ResponseWriter, r *http.Request) error {
 	p, err := d.conversationPage(r, nil)
 	if err != nil {
 		return err
-	}
-	if v := p.Data.(*conversationView); v.CanAct {
-		if err := d.Inbox.MarkSeen(r.Context(), access.Actor(r), p.WS.ID, v.ID); err != nil {
-			// Not worth failing the page over: it shows all the same.
-			d.Log.Warn("mark seen failed", "workspace", p.WS.ID, "conversation", v.ID, "err", err)
-		}
 	}
 	if d.Timeline != nil {
 		if _, err := d.Timeline.MarkConversationMentionsRead(r.Context(), p.WS.ID, p.User.ID, r.PathValue("conversation_id")); err != nil {
@@ -255,13 +253,26 @@ func (d *Dashboard) thread(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	// A message that came in while the page is open is seen too.
-	if c.Unread() && s.Role.AtLeast(workspace.RoleAgent) && !s.Workspace.ReadOnly(d.Now()) {
-		if err := d.Inbox.MarkSeen(r.Context(), access.Actor(r), s.Workspace.ID, c.ID); err != nil {
-			d.Log.Warn("mark seen failed", "workspace", s.Workspace.ID, "conversation", c.ID, "err", err)
-		}
-	}
+	// A message that came in while the page is open is marked seen by the
+	// page itself (data-unread), only while it is on screen.
+	t.Unread = c.Unread() && s.Role.AtLeast(workspace.RoleAgent) && !s.Workspace.ReadOnly(d.Now())
 	return d.renderFragment(w, "conversation", "thread", t)
+}
+
+// markSeen marks the conversation seen for the member looking at it: it is
+// no longer unread in the list, and the person sees "Seen" in Messenger
+// when the messaging window allows. The conversation page posts here when
+// it is on screen with unread messages.
+func (d *Dashboard) markSeen(w http.ResponseWriter, r *http.Request) error {
+	s := access.ScopeFrom(r.Context())
+	if err := d.Inbox.MarkSeen(r.Context(), access.Actor(r), s.Workspace.ID, r.PathValue("conversation_id")); err != nil {
+		if errors.Is(err, db.ErrNotFound) {
+			return httpx.NotFound("conversation")
+		}
+		return httpx.Internal(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // renderFragment writes one named template of a page's set, for htmx to

@@ -68,9 +68,9 @@ func TestInboxListFilters(t *testing.T) {
 		owner.post(base+a+"/team", url.Values{"team_id": {sales.ID}}).redirectsTo(t, base+a)
 		owner.get(list+"?team="+sales.ID).want(t, http.StatusOK, rowOf(a), `<option value="`+sales.ID+`" selected>Sales</option>`)
 
-		// Unread: opening a conversation reads it.
+		// Unread: the open conversation page marks it seen.
 		owner.get(list+"?unread=1&status=snoozed").want(t, http.StatusOK, rowOf(c))
-		owner.get(base+c).want(t, http.StatusOK)
+		owner.post(base+c+"/seen", nil).want(t, http.StatusNoContent)
 		owner.get(list+"?unread=1&status=snoozed").want(t, http.StatusOK, "No conversation matches these filters").lacks(t, rowOf(c))
 
 		// Refused, in words.
@@ -194,7 +194,7 @@ func TestInboxConversationActions(t *testing.T) {
 		// Viewers read everything, with no forms, and may post nothing.
 		viewer.get(conv).want(t, http.StatusOK, "can you check the blue pair?", "Sokha resolved it").
 			lacks(t, `data-action=`, "Assign to me", `id="reply-text"`, `id="note-text"`, `action="`+conv+`/notes"`, `action="`+conv+`/snooze"`, `action="`+conv+`/status"`)
-		for _, path := range []string{"/owner", "/assign", "/team", "/status", "/snooze", "/notes", "/typing", "/reply"} {
+		for _, path := range []string{"/owner", "/assign", "/team", "/status", "/snooze", "/notes", "/typing", "/reply", "/seen"} {
 			viewer.post(conv+path, url.Values{"owner": {"human"}, "user_id": {"me"}, "status": {"resolved"}, "for": {"1h"}, "note": {"hi"}, "text": {"hi"}}).
 				want(t, http.StatusForbidden)
 		}
@@ -292,4 +292,32 @@ func TestInboxEarlierTimeline(t *testing.T) {
 	other, _ := s.signUp(t, "Kai")
 	wsB := other.createWorkspace("Kai's")
 	other.get("/w/"+wsB+"/conversations/"+id+"/thread/earlier?cursor=x").want(t, http.StatusNotFound)
+}
+
+// Issue 5 item 1: opening a conversation (a GET: maybe a prefetch or a
+// background tab) does not mark it seen; the page says it has unread
+// messages and posts "seen" once on screen, which clears the unread state.
+// Another workspace's conversation is a 404.
+func TestSeenIsAPostNotAGet(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := start(t, d)
+		owner, _ := s.signUp(t, "Sokha")
+		ws := owner.createWorkspace("Sokha's Shoes")
+		id, _ := s.seedConversation(t, ws, "Is anyone there?")
+		conv := "/w/" + ws + "/conversations/" + id
+		owner.get(conv).want(t, http.StatusOK, `data-unread`, "Is anyone there?")
+		owner.get(conv+"/thread").want(t, http.StatusOK, `data-unread`)
+		if c := s.conv(t, ws, id); !c.Unread() {
+			t.Fatalf("opening the page marked it seen: %+v", c)
+		}
+		owner.post(conv+"/seen", nil).want(t, http.StatusNoContent)
+		if c := s.conv(t, ws, id); c.Unread() {
+			t.Errorf("still unread after the page said it was seen: %+v", c)
+		}
+		owner.get(conv).want(t, http.StatusOK, "Is anyone there?").lacks(t, `data-unread`)
+
+		other, _ := s.signUp(t, "Dara")
+		otherWS := other.createWorkspace("Dara's Dresses")
+		other.post("/w/"+otherWS+"/conversations/"+id+"/seen", nil).want(t, http.StatusNotFound)
+	})
 }

@@ -36,6 +36,10 @@ type threadView struct {
 	// them, a page at a time ("Show earlier").
 	Earlier    bool
 	EarlierURL string
+	// Unread is true when the reader may mark the conversation seen and it
+	// has messages nobody on the team has seen: the page then posts
+	// "seen" once it is on screen (static/inbox.js).
+	Unread bool
 }
 
 // threadItem is one entry of the timeline: exactly one of Message, Event

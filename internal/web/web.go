@@ -254,6 +254,7 @@ func (d *Dashboard) Routes() []access.Route {
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/snooze", Policy: agent, Handler: d.snooze},
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/notes", Policy: agent, Handler: d.addNote},
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/typing", Policy: agent, Handler: d.typing},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/seen", Policy: agent, Handler: d.markSeen},
 		{Method: "GET", Pattern: ws + "/conversations/{conversation_id}/canned", Policy: agent, Handler: d.cannedFor},
 		// The contact panel: the conversation's contact's field values,
 		// tags, lead stage and subscription.

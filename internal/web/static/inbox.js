@@ -227,6 +227,24 @@
     showSuggest(box, "mention", tok.start, items);
   }
 
+  // Seen: a thread with messages nobody on the team has seen (data-unread)
+  // is marked seen once it is actually on screen, not when the page is
+  // merely loaded (a prefetch, a background tab): "seen" reaches the
+  // customer in Messenger. Refreshes that bring new messages do it again.
+  function markSeen() {
+    var page = $("[data-conversation-page][data-can-act]");
+    var thread = document.getElementById("thread");
+    if (!page || !thread || !thread.hasAttribute("data-unread") || document.visibilityState !== "visible") return;
+    thread.removeAttribute("data-unread");
+    fetch(page.getAttribute("data-conversation-page") + "/seen", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: ""
+    }).catch(function () { /* the next refresh tries again */ });
+  }
+  document.addEventListener("DOMContentLoaded", markSeen);
+  document.addEventListener("htmx:load", markSeen);
+  document.addEventListener("visibilitychange", markSeen);
+
   // The typing indicator: the platform shows "…" to the person while an
   // agent writes; at most one call every 5 s (the server throttles too).
   var typingAt = 0;
