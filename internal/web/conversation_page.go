@@ -136,7 +136,8 @@ func (d *Dashboard) conversationPage(r *http.Request, f *form) (*page, error) {
 		}
 		v.Team = teams[c.TeamID]
 	}
-	tn := threadNames{self: p.User.ID, contact: v.Name, members: names, teams: teams, loc: loc}
+	tn := threadNames{self: p.User.ID, canAct: v.CanAct, admin: v.CanAct && p.Can(workspace.RoleAdmin),
+		contact: v.Name, members: names, teams: teams, loc: loc}
 	if v.Thread, err = d.loadThread(r, p.WS.ID, c, "", tn); err != nil {
 		return nil, err
 	}
@@ -223,7 +224,9 @@ func (d *Dashboard) threadOf(r *http.Request, cursor string) (inbox.Conversation
 		}
 	}
 	user := access.PrincipalFrom(r.Context()).User
-	t, err := d.loadThread(r, s.Workspace.ID, c, cursor, threadNames{self: user.ID, contact: orUnnamed(ct.DisplayName()), members: names, teams: teams, loc: workspaceZone(ws)})
+	canAct := s.Role.AtLeast(workspace.RoleAgent) && !s.Workspace.ReadOnly(d.Now())
+	t, err := d.loadThread(r, s.Workspace.ID, c, cursor, threadNames{self: user.ID, canAct: canAct, admin: canAct && s.Role.AtLeast(workspace.RoleAdmin),
+		contact: orUnnamed(ct.DisplayName()), members: names, teams: teams, loc: workspaceZone(ws)})
 	return c, t, err
 }
 

@@ -145,7 +145,9 @@ func TestInboxConversationActions(t *testing.T) {
 		p := owner.get(conv).want(t, http.StatusOK, "You took over: the bot stays quiet", "You assigned it to Dara",
 			"You snoozed it until tomorrow 9:00", "Snoozed until tomorrow 9:00", "Private note",
 			`<mark class="mention">@Dara</mark> can you check the blue pair?`, "Return to bot")
-		if strings.Contains(p.Body, "(user:") {
+		// The raw form is only in the author's edit box, as the note box
+		// writes it.
+		if strings.Contains(regexp.MustCompile(`(?s)<textarea[^>]*>.*?</textarea>`).ReplaceAllString(p.Body, ""), "(user:") {
 			t.Error("the page shows a mention's raw form")
 		}
 		// Dara is told: the list's Mentions link counts it, the Mentions
@@ -283,7 +285,8 @@ func TestInboxEarlierTimeline(t *testing.T) {
 	}
 	older := owner.get(strings.ReplaceAll(m[1], "&amp;", "&")).want(t, http.StatusOK, "First message", ">note 3.<").lacks(t, "<html", "Show earlier messages")
 	for i := range 104 {
-		n := ">note " + strconv.Itoa(i) + ".<"
+		// As shown; the author's edit box holds the text once more.
+		n := `<p class="note-text">note ` + strconv.Itoa(i) + ".<"
 		if c := strings.Count(first.Body, n) + strings.Count(older.Body, n); c != 1 {
 			t.Errorf("%q shown %d times over the two pages", n, c)
 		}
@@ -319,5 +322,75 @@ func TestSeenIsAPostNotAGet(t *testing.T) {
 		other, _ := s.signUp(t, "Dara")
 		otherWS := other.createWorkspace("Dara's Dresses")
 		other.post("/w/"+otherWS+"/conversations/"+id+"/seen", nil).want(t, http.StatusNotFound)
+	})
+}
+
+// Issue 5 item 1: private notes are edited by their author and deleted by
+// their author or an admin, from the conversation page. An edit that
+// mentions a teammate tells them; an empty edit is refused and changes
+// nothing; someone else's note cannot be edited, an agent cannot delete
+// another's note, and a note of another conversation is a 404.
+func TestInboxNoteEditAndDelete(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := start(t, d)
+		owner, _ := s.signUp(t, "Sokha")
+		ws := owner.createWorkspace("Sokha's Shoes")
+		agent, aaddr := s.signUp(t, "Dara")
+		s.join(t, owner, ws, agent, aaddr, "agent")
+		dara := s.userID(t, aaddr)
+		id, _ := s.seedConversation(t, ws, "Is the blue pair in stock?")
+		other, _ := s.seedConversation(t, ws, "And the red one?")
+		conv := "/w/" + ws + "/conversations/" + id
+		ctx := context.Background()
+		noteIDs := func() []string {
+			t.Helper()
+			pg, err := s.Inbox.Timeline(ctx, ws, id, "", 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, it := range pg.Items {
+				if it.Event != nil && it.Event.Note != nil {
+					out = append(out, it.Event.ID)
+				}
+			}
+			return out
+		}
+
+		owner.post(conv+"/notes", url.Values{"note": {"check the warehouse"}}).redirectsTo(t, conv)
+		ids := noteIDs()
+		if len(ids) != 1 {
+			t.Fatalf("notes = %v", ids)
+		}
+		mine := ids[0]
+		agent.post(conv+"/notes", url.Values{"note": {"on it"}}).redirectsTo(t, conv)
+		theirs := ""
+		for _, n := range noteIDs() {
+			if n != mine {
+				theirs = n
+			}
+		}
+		owner.get(conv).want(t, http.StatusOK, `action="`+conv+`/notes/`+mine+`/edit"`, `action="`+conv+`/notes/`+theirs+`/delete"`).
+			lacks(t, `action="`+conv+`/notes/`+theirs+`/edit"`)
+		agent.get(conv).want(t, http.StatusOK, `action="`+conv+`/notes/`+theirs+`/edit"`).
+			lacks(t, `action="`+conv+`/notes/`+mine+`/delete"`)
+
+		owner.post(conv+"/notes/"+mine+"/edit", url.Values{"note": {"@[Dara](user:" + dara + ") check the warehouse"}}).redirectsTo(t, conv)
+		owner.get(conv).want(t, http.StatusOK, `<mark class="mention">@Dara</mark> check the warehouse`, "edited")
+		if n, err := s.Timeline.UnreadMentions(ctx, ws, dara); err != nil || n != 1 {
+			t.Errorf("Dara's unread mentions after the edit: %d, %v", n, err)
+		}
+		owner.post(conv+"/notes/"+mine+"/edit", url.Values{"note": {"   "}}).want(t, http.StatusUnprocessableEntity, "The note was not changed")
+		agent.post(conv+"/notes/"+mine+"/edit", url.Values{"note": {"hijacked"}}).want(t, http.StatusForbidden)
+		agent.post(conv+"/notes/"+mine+"/delete", nil).want(t, http.StatusForbidden)
+		owner.post("/w/"+ws+"/conversations/"+other+"/notes/"+mine+"/edit", url.Values{"note": {"moved"}}).want(t, http.StatusNotFound)
+		owner.post(conv+"/notes/not-a-note/delete", nil).want(t, http.StatusNotFound)
+		owner.get(conv).want(t, http.StatusOK, "check the warehouse").lacks(t, "hijacked", "moved")
+
+		// The admin deletes the agent's note; the agent deletes nothing more.
+		owner.post(conv+"/notes/"+theirs+"/delete", nil).redirectsTo(t, conv)
+		if got := noteIDs(); len(got) != 1 || got[0] != mine {
+			t.Errorf("notes after the delete = %v", got)
+		}
 	})
 }

@@ -76,6 +76,11 @@ type noteRow struct {
 	ID, Author, When string
 	Parts            []notePart
 	Erased, Edited   bool
+	// Mine is true for the reader's own note (they may edit it; Text is
+	// what the edit box starts with); CanDelete for its author and the
+	// workspace's admins.
+	Mine, CanDelete bool
+	Text, Path      string
 }
 
 // notePart is a run of a note's text, or a mention (Me: of the reader).
@@ -86,12 +91,15 @@ type notePart struct {
 
 // threadNames are the names a timeline needs, by ID.
 type threadNames struct {
-	self    string
-	contact string
-	members map[string]string
-	flows   map[string]string
-	teams   map[string]string
-	loc     *time.Location
+	self string
+	// canAct and admin are the reader's rights on notes: members who
+	// answer edit their own, admins delete anyone's.
+	canAct, admin bool
+	contact       string
+	members       map[string]string
+	flows         map[string]string
+	teams         map[string]string
+	loc           *time.Location
 }
 
 // loadThread reads the newest timeline items of c (or, with a cursor,
@@ -410,6 +418,11 @@ func noteRowOf(e timeline.Entry, n threadNames, now time.Time) noteRow {
 	}
 	row.Erased, row.Edited = e.Note.Erased, !e.Note.EditedAt.IsZero()
 	row.Parts = noteParts(e.Note.Text, n)
+	if n.canAct && !row.Erased {
+		mine := e.Actor == "user:"+n.self
+		row.Mine, row.CanDelete, row.Text = mine, mine || n.admin, e.Note.Text
+		row.Path = conversationPath(e.WorkspaceID, e.ConversationID) + "/notes/" + e.ID
+	}
 	return row
 }
 

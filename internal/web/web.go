@@ -253,6 +253,8 @@ func (d *Dashboard) Routes() []access.Route {
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/status", Policy: agent, Handler: d.setStatus},
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/snooze", Policy: agent, Handler: d.snooze},
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/notes", Policy: agent, Handler: d.addNote},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/notes/{event_id}/edit", Policy: agent, Handler: d.editNote},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/notes/{event_id}/delete", Policy: agent, Handler: d.deleteNote},
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/typing", Policy: agent, Handler: d.typing},
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/seen", Policy: agent, Handler: d.markSeen},
 		{Method: "GET", Pattern: ws + "/conversations/{conversation_id}/canned", Policy: agent, Handler: d.cannedFor},
