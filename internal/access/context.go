@@ -16,6 +16,19 @@ type Principal struct {
 	User    *account.User
 	Session *account.Session
 	APIKey  *workspace.APIKey
+	// Impersonator is the platform administrator really signed in when
+	// they act as User through the operator console (promise P-06);
+	// Session is then the administrator's own.
+	Impersonator *account.User
+}
+
+// Real returns the person really signed in: the impersonating
+// administrator, or User.
+func (p *Principal) Real() *account.User {
+	if p.Impersonator != nil {
+		return p.Impersonator
+	}
+	return p.User
 }
 
 // Scope is the workspace a member route acts in and the caller's role there.
@@ -64,6 +77,10 @@ func Actor(r *http.Request) audit.Actor {
 		}
 		if p.APIKey != nil {
 			a.APIKeyID = p.APIKey.ID
+		}
+		if p.Impersonator != nil {
+			// Both the effective and the real actor (security.md Q-1).
+			a.ImpersonatorID = p.Impersonator.ID
 		}
 	}
 	return a

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/account"
+	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/workspace"
@@ -26,11 +27,25 @@ type Workspaces interface {
 	AuthenticateAPIKey(ctx context.Context, secret string) (*workspace.APIKey, error)
 }
 
+// Impersonation resolves a platform administrator's session to the user
+// they act as (operator.Service, promise P-06).
+type Impersonation interface {
+	// Acting returns the user the administrator signed in with sessionID
+	// acts as, or false.
+	Acting(ctx context.Context, sessionID string) (*account.User, bool, error)
+	// RecordWrite audit-logs a write made while impersonating, in the
+	// workspace's log ("" for none), before it runs.
+	RecordWrite(ctx context.Context, a audit.Actor, workspaceID, route string) error
+}
+
 // Guard enforces route policies.
 type Guard struct {
 	Sessions   Sessions
 	Workspaces Workspaces
-	Now        func() time.Time
+	// Impersonation, when set, lets platform administrators act as a
+	// user through their own session (nil: nobody impersonates).
+	Impersonation Impersonation
+	Now           func() time.Time
 	// Secure marks cookies Secure and names them __Host-…, for https.
 	Secure bool
 	// SessionTTL is the cookie's Max-Age.
@@ -82,9 +97,15 @@ func (g *Guard) authorize(w http.ResponseWriter, r *http.Request, rt Route) (*ht
 		return r, errSignIn
 	}
 	r = withPrincipal(r, princ)
+	if p.platformAdmin {
+		return r, platformAdmin(princ)
+	}
 	if p.minRole == "" {
 		if princ.User == nil { // an API key on a person's route
 			return r, httpx.Forbidden("API keys cannot be used here; sign in instead.")
+		}
+		if princ.Impersonator != nil && rt.Unsafe() && !p.whileActing {
+			return r, errActing
 		}
 		return r, nil
 	}
@@ -127,6 +148,12 @@ func (g *Guard) authorize(w http.ResponseWriter, r *http.Request, rt Route) (*ht
 	if err != nil {
 		return r, httpx.Internal(err)
 	}
+	// A workspace its owner deleted is gone for everyone at once, owners
+	// included, on every page and API route (P-33, security.md §3.O O-5),
+	// except those that show the deletion and cancel it (WhileDeleting).
+	if ws.Deleting() && !p.deleting {
+		return r, errNoWorkspace
+	}
 	r = withScope(r, &Scope{Workspace: ws, Role: role})
 	if !role.AtLeast(p.minRole) {
 		return r, httpx.Forbidden("Your role (" + string(role) + ") cannot do this; ask an owner or admin of the workspace.")
@@ -134,7 +161,32 @@ func (g *Guard) authorize(w http.ResponseWriter, r *http.Request, rt Route) (*ht
 	if rt.Unsafe() && !p.readOnlyOK && ws.ReadOnly(g.Now()) {
 		return r, errTrialExpired
 	}
+	if princ.Impersonator != nil && rt.Unsafe() {
+		// Every write while impersonating is in the workspace's audit
+		// log, with the real and the effective actor, before it runs; if
+		// it cannot be recorded, it does not run (security.md Q-1).
+		if err := g.Impersonation.RecordWrite(r.Context(), Actor(r), wsID, rt.Method+" "+rt.Pattern); err != nil {
+			return r, httpx.Internal(err)
+		}
+	}
 	return r, nil
+}
+
+// errActing refuses account writes while an administrator impersonates.
+var errActing = httpx.Forbidden("You are acting as someone else: stop impersonating to change account settings.")
+
+// platformAdmin checks an operator-console caller: the person really
+// signed in must be a platform administrator (404 otherwise: the console
+// does not exist for them) with two-factor authentication on.
+func platformAdmin(princ *Principal) error {
+	who := princ.Real()
+	if who == nil || princ.Session == nil || !who.IsPlatformAdmin {
+		return httpx.NotFound("page")
+	}
+	if !who.TOTPEnabled {
+		return httpx.Forbidden("Turn on two-factor authentication (Sign-in and security) to use the operator console.")
+	}
+	return nil
 }
 
 // resolve finds the caller: an API key in Authorization: Bearer, else the
@@ -167,7 +219,19 @@ func (g *Guard) resolve(w http.ResponseWriter, r *http.Request, p Policy) (*Prin
 		}
 		return nil, httpx.Internal(err)
 	}
-	return &Principal{User: u, Session: s}, nil
+	princ := &Principal{User: u, Session: s}
+	// Only an administrator's session can carry an impersonation, so
+	// nobody else's request pays for the lookup.
+	if u.IsPlatformAdmin && g.Impersonation != nil {
+		as, ok, err := g.Impersonation.Acting(r.Context(), s.ID)
+		if err != nil {
+			return nil, httpx.Internal(err)
+		}
+		if ok {
+			princ.Impersonator, princ.User = u, as
+		}
+	}
+	return princ, nil
 }
 
 // CookieName is the session cookie's name: with TLS the __Host- prefix

@@ -15,6 +15,15 @@ type Policy struct {
 	apiKeys    bool            // API keys may call (only workspace routes)
 	readOnlyOK bool            // a write that stays allowed when the trial has expired
 	scope      workspace.Scope // an API key must carry it ("" for none)
+	// platformAdmin routes need a platform administrator with 2FA on,
+	// acting as themselves or not (the operator console).
+	platformAdmin bool
+	// whileActing lets a signed-in (non-workspace) write through while an
+	// administrator impersonates someone (sign-out, stop impersonating).
+	whileActing bool
+	// deleting lets a member route reach a workspace being deleted (the
+	// pages that show and cancel that).
+	deleting bool
 }
 
 // Public routes need no caller (sign-up, login, health, webhooks).
@@ -30,6 +39,23 @@ func SignedIn() Policy { return Policy{signedIn: true} }
 func Member(min workspace.Role) Policy {
 	return Policy{signedIn: true, minRole: min, apiKeys: true}
 }
+
+// PlatformAdmin routes are the operator console's: they need a dashboard
+// session of a platform administrator (users.is_platform_admin) with
+// two-factor authentication on (promise P-05, P-06). Anyone else gets
+// 404, an administrator without 2FA 403. While the administrator
+// impersonates someone, these routes still see the administrator
+// (Principal.Real).
+func PlatformAdmin() Policy { return Policy{signedIn: true, platformAdmin: true} }
+
+// AllowedWhileImpersonating lets a signed-in write through while an
+// administrator acts as someone else; every other signed-in write (the
+// user's password, 2FA, new workspaces) is refused then, since it would
+// act on the user's own account rather than in a workspace.
+func (p Policy) AllowedWhileImpersonating() Policy { p.whileActing = true; return p }
+
+// IsPlatformAdmin reports whether the route is the operator console's.
+func (p Policy) IsPlatformAdmin() bool { return p.platformAdmin }
 
 // SessionOnly refuses API keys on a member route (managing API keys, say).
 func (p Policy) SessionOnly() Policy { p.apiKeys = false; return p }
@@ -52,6 +78,11 @@ func (p Policy) RequiredScope() workspace.Scope { return p.scope }
 // example leaving the workspace or deleting it: nothing is ever held hostage).
 func (p Policy) AllowedWhenReadOnly() Policy { p.readOnlyOK = true; return p }
 
+// WhileDeleting lets the route reach a workspace its owner deleted and that
+// waits for its purge, which every other route refuses with 404 (promise
+// P-33). Only the pages that show the deletion and cancel it use it.
+func (p Policy) WhileDeleting() Policy { p.deleting = true; return p }
+
 // IsZero reports an undeclared policy; the route-table tests fail on it.
 func (p Policy) IsZero() bool { return p == Policy{} }
 
@@ -69,6 +100,8 @@ func (p Policy) String() string {
 	switch {
 	case p.public:
 		return "public"
+	case p.platformAdmin:
+		return "platform-admin (2FA)"
 	case p.minRole != "":
 		s := "member:" + string(p.minRole)
 		if !p.apiKeys {
@@ -76,6 +109,9 @@ func (p Policy) String() string {
 		}
 		if p.scope != "" {
 			s += " (key scope " + string(p.scope) + ")"
+		}
+		if p.deleting {
+			s += " (also while being deleted)"
 		}
 		return s
 	case p.signedIn:

@@ -77,6 +77,15 @@
 // httpx.Limiter; this package gives every failure a distinct sentinel so the
 // caller can count them.
 //
-// account imports db, keyring and validate. It must not import net/http or
-// any other domain package: the HTTP surfaces (api, web, access) call it.
+// # Deleting an account (promise P-33)
+//
+// DeleteAccount (delete.go) deletes a person's own account after checking
+// their password and the last-owner rule, which the caller supplies as an
+// OwnerCheck (workspace.Service.SoleOwnerships): the users row goes, and
+// by cascade their sessions, recovery codes and memberships, so every
+// signed-in browser is out at once. The audit log keeps their random ID.
+//
+// account imports db, keyring, audit and validate. It must not import
+// net/http or any other domain package: the HTTP surfaces (api, web,
+// access) call it.
 package account

@@ -18,11 +18,14 @@ import (
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/csvio"
 	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/dsr"
 	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/flow/run"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/media"
 	"github.com/parleyhq/parley/internal/pipeline"
+	"github.com/parleyhq/parley/internal/retention"
 	"github.com/parleyhq/parley/internal/search"
 	"github.com/parleyhq/parley/internal/segment"
 	"github.com/parleyhq/parley/internal/team"
@@ -89,6 +92,31 @@ type API struct {
 	// every package's rows moved (the app's MergeContacts; nil: merging
 	// answers 500).
 	MergeContacts func(ctx context.Context, a audit.Actor, workspaceID, keepID, goneID string) (contact.Contact, error)
+
+	// EraseContact and DeleteConversation delete a contact everywhere
+	// (key destroyed) or one conversation (erasure.go; the app's, over
+	// package erasure; nil: they answer 500).
+	EraseContact       EraseFunc
+	DeleteConversation EraseFunc
+
+	// Retention keeps the workspace's retention periods and legal holds
+	// (retention.go, promise P-35).
+	Retention *retention.Service
+
+	// Media keeps attachments sealed; SendAttachment stores and sends one
+	// (attachments.go; nil: the attachment routes answer 500/404).
+	Media          *media.Store
+	SendAttachment AttachmentSender
+
+	// DSR handles data-subject requests and contacts' privacy state
+	// (dsr.go).
+	DSR *dsr.Service
+
+	// Deletion deletes workspaces on their owners' request (and cancels
+	// that during the grace period); DeleteAccount deletes a person's own
+	// account (deletion.go, promise P-33; nil: they answer 500).
+	Deletion      *workspace.Deleter
+	DeleteAccount AccountDeleter
 }
 
 // Routes is the whole JSON API surface with each route's access policy.
@@ -115,6 +143,8 @@ func (a *API) Routes() []access.Route {
 		route("POST", "/api/v1/me/2fa/disable", signedIn, a.disableTOTP),
 		route("POST", "/api/v1/me/2fa/recovery-codes", signedIn, a.regenerateRecoveryCodes),
 		route("GET", "/api/v1/me/audit-log", signedIn, a.myAuditLog),
+		// Deleting one's own account (deletion.go, P-33): the password again.
+		route("DELETE", "/api/v1/me", signedIn, a.deleteAccount),
 
 		route("GET", "/api/v1/workspaces", signedIn, a.listWorkspaces),
 		route("POST", "/api/v1/workspaces", signedIn, a.createWorkspace),
@@ -134,6 +164,20 @@ func (a *API) Routes() []access.Route {
 		route("POST", ws+"/api-keys", admin.SessionOnly(), a.createAPIKey),
 		route("DELETE", ws+"/api-keys/{key_id}", admin.SessionOnly().AllowedWhenReadOnly(), a.revokeAPIKey),
 		route("GET", ws+"/audit-log", admin, a.workspaceAuditLog),
+		// Deleting the workspace (deletion.go, P-33): owners only, signed
+		// in, also after a trial ended; cancelling is the one route that
+		// reaches a workspace being deleted.
+		route("POST", ws+"/deletion", access.Member(workspace.RoleOwner).SessionOnly().AllowedWhenReadOnly(), a.requestWorkspaceDeletion),
+		route("DELETE", ws+"/deletion", access.Member(workspace.RoleOwner).SessionOnly().AllowedWhenReadOnly().WhileDeleting(), a.cancelWorkspaceDeletion),
+		// Retention (P-35): everyone reads the periods, admins change them
+		// and place legal holds (retention.go). Holds stay open after the
+		// trial: placing one only stops deletion, lifting one resumes it.
+		route("GET", ws+"/retention", viewer, a.getRetention),
+		route("PUT", ws+"/retention", admin, a.putRetention),
+		route("PUT", ws+"/retention/legal-hold", admin.AllowedWhenReadOnly(), a.putWorkspaceHold),
+		route("DELETE", ws+"/retention/legal-hold", admin.AllowedWhenReadOnly(), a.deleteWorkspaceHold),
+		route("PUT", ws+"/contacts/{contact_id}/legal-hold", admin.AllowedWhenReadOnly(), a.putContactHold),
+		route("DELETE", ws+"/contacts/{contact_id}/legal-hold", admin.AllowedWhenReadOnly(), a.deleteContactHold),
 
 		route("GET", ws+"/channels", viewer, a.listChannels),
 		route("POST", ws+"/channels", admin, a.createChannel),
@@ -147,6 +191,10 @@ func (a *API) Routes() []access.Route {
 		route("PATCH", ws+"/conversations/{conversation_id}", agent, a.updateConversation),
 		route("GET", ws+"/conversations/{conversation_id}/messages", viewer, a.listMessages),
 		route("POST", ws+"/conversations/{conversation_id}/messages", agent, a.reply),
+		// Attachments (attachments.go): send a file; read one back.
+		route("POST", ws+"/conversations/{conversation_id}/attachments", agent, a.sendAttachment),
+		route("GET", ws+"/attachments/{attachment_id}", viewer, a.attachment),
+		route("GET", ws+"/attachments/{attachment_id}/content", viewer, a.attachmentContent),
 		// The shared inbox (P-24): everyone reads the full timeline; agents
 		// mark conversations seen and show typing; admins set when a
 		// silent conversation returns to the bot and whether new ones are
@@ -180,6 +228,10 @@ func (a *API) Routes() []access.Route {
 		route("GET", ws+"/search", viewer, a.searchWorkspace),
 		// Merging two contacts cannot be undone: admins only (merge.go).
 		route("POST", ws+"/contacts/{contact_id}/merge", admin, a.mergeContacts),
+		// Erasure cannot be undone: admins only; open after a trial ends
+		// (erasure.go, P-33).
+		route("DELETE", ws+"/contacts/{contact_id}", admin.AllowedWhenReadOnly(), a.eraseContact),
+		route("DELETE", ws+"/conversations/{conversation_id}", admin.AllowedWhenReadOnly(), a.deleteConversation),
 
 		// Private notes on conversations: agents write them, their author
 		// edits them, the author or an admin deletes them. Mentions are a
@@ -279,6 +331,24 @@ func (a *API) Routes() []access.Route {
 		// A simulation calls out (http nodes): editors only.
 		route("POST", ws+"/flows/{flow_id}/simulate", admin, a.simulateFlow),
 		route("GET", ws+"/flows/{flow_id}/stats", viewer, a.flowStats),
+		// Data-subject requests and privacy state (P-34, P-40; dsr.go):
+		// everyone reads; agents log and answer requests, set flags, record
+		// consent and correct; admins export (personal data in bulk) and erase.
+		route("GET", ws+"/privacy-requests", viewer, a.listPrivacyRequests),
+		route("POST", ws+"/privacy-requests", agent, a.createPrivacyRequest),
+		route("GET", ws+"/privacy-requests/{request_id}", viewer, a.getPrivacyRequest),
+		route("POST", ws+"/privacy-requests/{request_id}/acknowledge", agent, a.acknowledgePrivacyRequest),
+		route("POST", ws+"/privacy-requests/{request_id}/complete", agent, a.completePrivacyRequest),
+		route("POST", ws+"/privacy-requests/{request_id}/refuse", agent, a.refusePrivacyRequest),
+		route("POST", ws+"/privacy-requests/{request_id}/erase", admin, a.erasePrivacyRequest),
+		route("GET", ws+"/contacts/{contact_id}/privacy", viewer, a.getContactPrivacy),
+		route("PATCH", ws+"/contacts/{contact_id}/privacy", agent, a.patchContactPrivacy),
+		route("GET", ws+"/contacts/{contact_id}/access-summary", viewer, a.contactAccessSummary),
+		route("POST", ws+"/contacts/{contact_id}/consents", agent, a.recordConsent),
+		route("POST", ws+"/contacts/{contact_id}/corrections", agent, a.correctContact),
+		route("POST", ws+"/contacts/{contact_id}/exports", admin, a.startContactExport),
+		route("GET", ws+"/privacy-exports/{export_id}", admin, a.getContactExport),
+		route("GET", ws+"/privacy-exports/{export_id}/download", admin, a.downloadContactExport),
 	}
 }
 

@@ -20,15 +20,22 @@ import (
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/csvio"
 	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/dsr"
+	"github.com/parleyhq/parley/internal/erasure"
 	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/flow/run"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/job"
 	"github.com/parleyhq/parley/internal/keyring"
+	"github.com/parleyhq/parley/internal/killswitch"
+	"github.com/parleyhq/parley/internal/media"
 	"github.com/parleyhq/parley/internal/meta"
+	"github.com/parleyhq/parley/internal/metacallback"
+	"github.com/parleyhq/parley/internal/operator"
 	"github.com/parleyhq/parley/internal/pipeline"
 	"github.com/parleyhq/parley/internal/realtime"
+	"github.com/parleyhq/parley/internal/retention"
 	"github.com/parleyhq/parley/internal/search"
 	"github.com/parleyhq/parley/internal/segment"
 	"github.com/parleyhq/parley/internal/team"
@@ -112,6 +119,38 @@ type App struct {
 	// publishes, the dashboard's event stream subscribes).
 	Events *realtime.Hub
 
+	// Media keeps attachments, sealed under their contact's key, on
+	// disk under DataDir/media (media.go, promise P-31).
+	Media     *media.Store
+	mediaDisk *media.Disk
+
+	// Retention applies the workspaces' retention periods by an hourly
+	// job (retention.go, promise P-35); media and dsr register theirs.
+	Retention *retention.Service
+
+	// DSR handles data-subject requests and contacts' privacy state
+	// (dsr.go, promises P-34, P-40).
+	DSR *dsr.Service
+
+	// Erasure erases contacts and conversations completely and keeps
+	// the tombstone log (erasure.go, promises P-33, P-34).
+	Erasure *erasure.Service
+
+	// MetaCallbacks answers Meta's data-deletion and deauthorize
+	// callbacks and keeps their identity map (metacallback.go, P-32).
+	MetaCallbacks *metacallback.Service
+
+	// Deletion deletes workspaces on their owners' request and purges them
+	// after the grace period (deletion.go, promise P-33).
+	Deletion *workspace.Deleter
+
+	// KillSwitch pauses outbound sending and automated processing during
+	// an incident (killswitch.go, promise P-37); Operator is the operator
+	// console's side: workspace summaries and impersonation (operator.go,
+	// promise P-06).
+	KillSwitch *killswitch.Service
+	Operator   *operator.Service
+
 	// Handler is the whole HTTP surface with its middleware.
 	Handler http.Handler
 
@@ -160,6 +199,8 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 	a.Accounts = account.NewService(a.DB, m, account.Options{Now: a.Now, BcryptCost: cfg.BcryptCost, SessionTTL: cfg.SessionTTL, Issuer: cfg.BaseURL.String()})
 	a.Workspaces = workspace.NewService(a.DB, a.Keyring, workspace.Options{Now: a.Now, TrialDays: cfg.TrialDays})
 	a.Jobs = job.New(a.DB, job.Options{Workers: cfg.Workers, Now: a.Now, Log: a.Log})
+	// Before messaging: the webhook processor and the inbox honour it.
+	a.killSwitch()
 	// Before messaging: the inbox publishes to it.
 	if a.Events, err = realtime.New(ctx, a.DB, realtime.Options{Logger: a.Log}); err != nil {
 		a.closeOwned()
@@ -169,7 +210,17 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 		a.closeOwned()
 		return nil, err
 	}
+	a.newErasure()
+	a.retentionJob()
+	if err := a.openMedia(); err != nil {
+		a.closeOwned()
+		return nil, err
+	}
+	a.privacy()
+	a.metaCallbacks()
+	a.workspaceDeletion()
 	a.Guard = &access.Guard{Sessions: a.Accounts, Workspaces: a.Workspaces, Now: a.Now, Secure: cfg.Secure(), SessionTTL: cfg.SessionTTL, Log: a.Log}
+	a.operatorConsole()
 	limits := access.DefaultLimits(a.Now)
 	if opt.Limits != nil {
 		limits = *opt.Limits
@@ -182,18 +233,27 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*App, error) {
 		Segments: a.Segments, Imports: a.Imports, Exports: a.Exports,
 		CallLogs: a.CallLogs, Teams: a.Teams,
 		MergeContacts: a.MergeContacts,
-		Search:        a.Search, SearchLimit: a.searchLimit()}
+		Search:        a.Search, SearchLimit: a.searchLimit(),
+		Media: a.Media, SendAttachment: a.SendAttachment}
 	deps := web.Deps{Accounts: a.Accounts, Workspaces: a.Workspaces, Auth: a.Auth, Guard: a.Guard, DB: a.DB, Now: a.Now, Log: a.Log, BaseURL: cfg.BaseURL.String(),
 		Channels: a.Channels, Connect: a.Connect, Inbox: a.Inbox, Contacts: a.Contacts, Flows: a.Flows, Events: a.Events,
 		Timeline: a.Timeline, Canned: a.Canned,
 		Activity: a.Activity, Pipelines: a.Pipelines, ReconcilePipelines: a.ReconcilePipelines,
 		Segments: a.Segments, Imports: a.Imports, Exports: a.Exports,
 		Teams: a.Teams, Presence: a.Teams, MergeContacts: a.MergeContacts,
-		Search: a.Search, SearchLimit: a.searchLimit()}
+		Search: a.Search, SearchLimit: a.searchLimit(),
+		Media: a.Media, SendAttachment: a.SendAttachment, MediaPath: MediaPath}
+	// The operator console (killswitch.go, operator.go).
+	deps.KillSwitch, deps.Console = a.KillSwitch, a.Operator
 	if a.Sim != nil {
 		deps.Simulator = a.Sim
 	}
+	a.metaCallbackDeps(&deps)
 	a.Web = web.New(deps)
+	a.API.Retention, a.Web.Retention = a.Retention, a.Retention
+	a.API.DSR, a.Web.DSR = a.DSR, a.DSR
+	a.wireErasure()
+	a.wireDeletion()
 	a.Metrics = newMetrics(a)
 	a.Handler = a.routes()
 	return a, nil
@@ -211,6 +271,10 @@ func openDB(ctx context.Context, cfg *config.Config) (*db.DB, error) {
 // path, the webhook writer and processor, the job workers and periodic
 // tasks, and last the search indexer.
 func (a *App) Start(ctx context.Context) error {
+	// First: a process starting during an incident starts paused.
+	if err := a.KillSwitch.Start(ctx); err != nil {
+		return err
+	}
 	if a.Sim != nil {
 		if err := a.Sim.restore(ctx); err != nil {
 			return err
@@ -253,12 +317,14 @@ func (a *App) Close(ctx context.Context) error {
 	// that stops. The hub closes last: what stops before it may still
 	// publish (a closed hub refuses, which is only logged).
 	a.bg.stop() // before the database closes under it
+	defer a.KillSwitch.Stop()
 	a.Search.Stop()
 	errs := []error{a.Webhooks.Stop(ctx), a.Inbox.Stop(ctx), a.Jobs.Stop(ctx), a.Sends.Stop(ctx), a.Events.Close()}
 	a.Auth.Wait()
 	if a.Sim != nil {
 		a.Sim.close()
 	}
+	a.closeMedia()
 	if a.ownDB {
 		errs = append(errs, a.DB.Close())
 	}
@@ -273,6 +339,7 @@ func (a *App) closeOwned() {
 	if a.Sim != nil {
 		a.Sim.close()
 	}
+	a.closeMedia()
 	if a.ownDB {
 		a.DB.Close()
 	}
@@ -287,6 +354,9 @@ func (a *App) routes() http.Handler {
 	a.API.Mount(mux)
 	a.Web.Mount(mux)
 	for _, rt := range a.Webhooks.Routes() {
+		mux.Handle(rt.Method+" "+rt.Pattern, a.Guard.Handler(rt, httpx.WriteError))
+	}
+	for _, rt := range a.MetaCallbacks.Routes() {
 		mux.Handle(rt.Method+" "+rt.Pattern, a.Guard.Handler(rt, httpx.WriteError))
 	}
 	for _, rt := range a.systemRoutes() {
@@ -313,5 +383,6 @@ const maxBody = 4 << 20
 func (a *App) Routes() []access.Route {
 	routes := append(a.API.Routes(), a.Web.Routes()...)
 	routes = append(routes, a.Webhooks.Routes()...)
+	routes = append(routes, a.MetaCallbacks.Routes()...)
 	return append(routes, a.systemRoutes()...)
 }

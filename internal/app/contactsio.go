@@ -34,6 +34,9 @@ func bodyLimit(h http.Handler) http.Handler {
 		if r.Method == http.MethodPost && isUpload(r.URL.Path) {
 			limit = maxUpload
 		}
+		if l := attachmentLimit(r); l > 0 { // media.go
+			limit = l
+		}
 		r2 := *r
 		r2.Body = http.MaxBytesReader(w, r.Body, limit)
 		h.ServeHTTP(w, &r2)

@@ -48,6 +48,10 @@ func (a *App) mergeMovers() []contact.Mover {
 		a.Pipelines.MoveContact,
 		a.CallLogs.MoveContact,
 		a.Search.MoveContact,
+		func(ctx context.Context, tx bun.Tx, m contact.Merging) error { // attachments, re-sealed (media.go)
+			return a.Media.MoveContact(ctx, tx, m.WorkspaceID, m.GoneID, m.KeepID)
+		},
+		a.DSR.MoveContact, // consent, flags and privacy requests (dsr.go)
 		a.recordMerge,
 	}
 }

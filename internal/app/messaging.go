@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/internal/channel/connect"
 	"github.com/parleyhq/parley/internal/channel/messenger"
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/dsr"
 	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/flow/httpcall"
 	"github.com/parleyhq/parley/internal/flow/run"
@@ -58,6 +59,9 @@ func (a *App) messaging(ctx context.Context) error {
 	a.Connect = connect.New(a.DB, a.Keyring, a.Graph, a.Channels, connect.Options{
 		Now: a.Now, StateKey: a.Master.Derive("channel-login-state"),
 		RedirectURL: cfg.BaseURL.String() + "/channels/messenger/callback",
+		// Which Facebook user each channel's token came from, for Meta's
+		// deletion and deauthorize callbacks (metacallback.go).
+		Identities: metaIdentities{a},
 	})
 	adapter := messenger.NewAdapter(a.Graph, messenger.AdapterOptions{Now: a.Now})
 	a.Contacts = contact.NewStore(a.DB, a.Keyring, a.Now)
@@ -88,7 +92,7 @@ func (a *App) messaging(ctx context.Context) error {
 		Senders:   map[channel.Type]channel.Sender{channel.Messenger: adapter},
 		Profiles:  map[channel.Type]channel.ProfileFetcher{channel.Messenger: adapter},
 		Adapters:  map[channel.Type]func(channel.Content) ([]channel.Content, error){channel.Messenger: messenger.Adapt},
-		Responder: a.FlowRuns,
+		Responder: privacyGate{next: a.FlowRuns}, // blocked contacts start no flow (dsr.go)
 		// A flow greeting a new contact by name waits for their profile;
 		// the runner hears when the fetch ends.
 		OnProfile: a.FlowRuns,
@@ -101,6 +105,11 @@ func (a *App) messaging(ctx context.Context) error {
 		// Assignment: teams and round-robin among online agents.
 		Teams: a.Teams,
 		Jobs:  a.Jobs, Sends: a.Sends, Direct: true,
+		// Outbound paused by the kill switch: replies stay queued.
+		SendHold: a.KillSwitch.OutboundPaused,
+		// Data-subject rights: automated sends to a restricted, objecting,
+		// consent-withdrawn or minor contact are refused (P-34, P-40).
+		Automation: dsr.Automation,
 	})
 	a.Inbox.Register()
 	a.searchIndex()
@@ -135,6 +144,9 @@ func (a *App) messaging(ctx context.Context) error {
 		Now: a.Now, Log: a.Log, AppSecrets: secrets, VerifyToken: cfg.Meta.VerifyToken.Reveal(),
 		Master: a.Master, Jobs: a.Jobs, Channels: a.Channels, Inbox: a.Inbox,
 		Observe: a.observeWebhook,
+		// The kill switch (killswitch.go): processing paused for every
+		// workspace, or held back for some; looked at every second.
+		Paused: a.KillSwitch.ProcessingPaused, Held: a.KillSwitch.HeldWorkspaces, PauseRetry: time.Second,
 	})
 	a.Webhooks.Register()
 	return nil

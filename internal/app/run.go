@@ -31,6 +31,16 @@ Usage:
   parley dev metasim [-addr 127.0.0.1:8090]
                            run the Meta simulator on its own (for trying
                            webhooks and the Graph API by hand)
+  parley pause|resume [--workspace ID] [--outbound] [--processing] --reason TEXT
+                           the kill switch: pause or resume outbound sending
+                           and/or webhook processing (parley pause -h)
+  parley status            what the kill switch has paused
+  parley backup --out DIR  back up the SQLite database without key material
+  parley restore --from DIR [--tombstones FILE]
+                           restore a backup, replaying erasures first
+  parley tombstones export|replay
+                           keep the erasure log outside backups; replay it
+                           after a restore (parley backup -h)
   parley version           print the version
   parley help              show this help and the settings
 
@@ -54,6 +64,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "dev":
 		return dev(ctx, args, stdout, stderr)
+	case "pause", "resume", "status":
+		return killSwitchCommand(ctx, cmd, args, getenv, stdout, stderr)
+	case "backup", "restore", "tombstones":
+		return backupCommand(ctx, cmd, args, getenv, stdout, stderr)
 	case "serve", "migrate":
 	default:
 		fmt.Fprintf(stderr, "parley: unknown command %q\n\n", cmd)

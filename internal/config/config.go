@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -28,7 +29,8 @@ type Config struct {
 	// http://<Addr>. PARLEY_BASE_URL.
 	BaseURL *url.URL
 	// DataDir holds the SQLite database, the generated master key and local
-	// media. PARLEY_DATA_DIR, default ./data.
+	// media (DataDir/media, encrypted; replicas on PostgreSQL must share
+	// it). PARLEY_DATA_DIR, default ./data.
 	DataDir string
 	// DatabaseURL selects the database: empty means SQLite in DataDir,
 	// postgres://… means PostgreSQL. PARLEY_DATABASE_URL.
@@ -61,6 +63,10 @@ type Config struct {
 	// SessionTTL is the absolute lifetime of a dashboard session.
 	// PARLEY_SESSION_TTL, default 12h.
 	SessionTTL time.Duration
+	// WorkspacePurgeAfter is the grace period between an owner deleting a
+	// workspace and its purge, during which they may cancel (promise P-33:
+	// at most 30 days, 720h). PARLEY_WORKSPACE_PURGE_AFTER, default 168h.
+	WorkspacePurgeAfter time.Duration
 	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on this
 	// loopback address, for an operator or `make bench` to see where time
 	// goes. It refuses anything but a loopback host: profiles show
@@ -75,6 +81,11 @@ type Config struct {
 	// Parley can be tried without a Meta app. PARLEY_SIMULATOR: auto (the
 	// default: on when PARLEY_META_APP_ID is empty), on or off.
 	Simulator bool
+
+	// Operator is who runs this Parley server, as the public privacy,
+	// data-deletion instructions and deletion status pages name them
+	// (promise P-32).
+	Operator Operator
 }
 
 // Meta configures the Meta app. Every URL is configurable so tests and the
@@ -97,6 +108,17 @@ type Meta struct {
 	// DialogURL is where the Facebook Login dialog lives.
 	// PARLEY_META_DIALOG_URL, default https://www.facebook.com.
 	DialogURL string
+}
+
+// Operator names whoever runs the server: the controller of its members'
+// data and the processor of their customers'.
+type Operator struct {
+	// Name is the operator's name (a company or a person).
+	// PARLEY_OPERATOR_NAME; empty pages say "the operator of this server".
+	Name string
+	// Email is where people send privacy and deletion requests.
+	// PARLEY_OPERATOR_EMAIL; empty pages offer no address.
+	Email string
 }
 
 // Secret is a configured secret: it prints as [redacted] in logs, %v and
@@ -213,6 +235,14 @@ func fields() []field {
 		{"PARLEY_SHUTDOWN_TIMEOUT", "how long a graceful stop may take", "20s", durationSetter(func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
 		{"PARLEY_WORKERS", "job workers in this process", "4", intSetter(func(c *Config, n int) { c.Workers = n }, 1, 256)},
 		{"PARLEY_SESSION_TTL", "absolute lifetime of a dashboard session", "12h", durationSetter(func(c *Config, d time.Duration) { c.SessionTTL = d })},
+		{"PARLEY_WORKSPACE_PURGE_AFTER", "grace period before a deleted workspace is purged (at most 720h)", "168h", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 || d > 720*time.Hour {
+				return errors.New("want a duration from 1s to 720h (30 days), like 168h")
+			}
+			c.WorkspacePurgeAfter = d
+			return nil
+		}},
 		{"PARLEY_DEBUG_ADDR", "loopback address for Go's profiler (net/http/pprof); empty is off", "", func(c *Config, v string) error {
 			if v == "" {
 				c.DebugAddr = ""
@@ -261,6 +291,27 @@ func fields() []field {
 			default:
 				return errors.New(`want "auto", "on" or "off"`)
 			}
+			return nil
+		}},
+		{"PARLEY_OPERATOR_NAME", "who runs this server, as the public privacy pages name them", "", func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if len(v) > 200 || strings.ContainsAny(v, "\r\n") {
+				return errors.New("want one line of at most 200 characters")
+			}
+			c.Operator.Name = v
+			return nil
+		}},
+		{"PARLEY_OPERATOR_EMAIL", "where people send privacy and data-deletion requests", "", func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if v == "" {
+				c.Operator.Email = ""
+				return nil
+			}
+			a, err := mail.ParseAddress(v)
+			if err != nil || a.Address != v || len(v) > 254 {
+				return errors.New("want a plain e-mail address, like privacy@example.com")
+			}
+			c.Operator.Email = v
 			return nil
 		}},
 	}

@@ -21,6 +21,10 @@ import (
 // identities).
 const beforeIdentities = 23
 
+// identities is migration 00024 itself: the test stops there, so foreign
+// keys that later migrations add to contacts do not count as changes.
+const identities = 24
+
 // migrator is goose on the migration files of d's dialect, read from the
 // source tree (package db embeds the same files).
 func migrator(t *testing.T, d *db.DB) *goose.Provider {
@@ -199,7 +203,7 @@ func TestMigrationKeepsContactsAndDependents(t *testing.T) {
 			cols := columnsOf(t, d)
 			before, schema := snapshot(t, d, cols), schemaOf(t, d)
 
-			if _, err := p.Up(ctx); err != nil {
+			if _, err := p.UpTo(ctx, identities); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(before, snapshot(t, d, cols)); diff != "" {

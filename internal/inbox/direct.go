@@ -198,6 +198,13 @@ func (d *direct) run(l *line) {
 func (d *direct) send(it outbound) (queued bool) {
 	s := d.s
 	ctx := d.ctx
+	// Outbound paused (the kill switch, P-37): the reply goes to the job
+	// path, where it waits queued without calling the platform, and the
+	// rest of its conversation's line follows it there, in order.
+	if s.opt.SendHold != nil && s.opt.SendHold(it.msg.WorkspaceID) {
+		d.handOff(it, 0)
+		return true
+	}
 	now := s.now()
 	o := outgoing{msgRow: msgRow{ID: it.msg.ID, WorkspaceID: it.msg.WorkspaceID, ChannelID: it.ch.ID,
 		ConversationID: it.conv.ID, ContactID: it.msg.ContactID, Status: string(StatusQueued), UpdatedAt: now}, To: it.to}
@@ -216,7 +223,7 @@ func (d *direct) send(it outbound) (queued bool) {
 	if err != nil {
 		return d.settle(it, again(0, err))
 	}
-	c := &claim{id: it.msg.ID, messagingType: dec.MessagingType, tag: dec.Tag, at: now, done: make(chan error, 1)}
+	c := &claim{id: it.msg.ID, messagingType: dec.MessagingType, tag: dec.Tag, at: now, change: o.change(), done: make(chan error, 1)}
 	if err := d.claims.add(c); err != nil {
 		return d.settle(it, again(0, err))
 	}
@@ -312,6 +319,7 @@ var errNotClaimed = errors.New("inbox: message no longer queued")
 type claim struct {
 	id, messagingType, tag string
 	at                     time.Time
+	change                 Change // told when the claim silences the message instead
 	done                   chan error
 }
 
@@ -325,9 +333,11 @@ type sentMsg struct {
 // each request.
 func (s *Service) claimBatch(ctx context.Context, batch []*claim) error {
 	won := make([]bool, len(batch))
+	var silenced []Change
 	err := s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		silenced = silenced[:0]
 		for i, c := range batch {
-			res, err := s.st.Exec(ctx, tx, sqlMarkSending, c.messagingType, c.tag, c.at, c.id)
+			res, err := s.st.Exec(ctx, tx, sqlClaimDirect, c.messagingType, c.tag, c.at, c.id)
 			if err != nil {
 				return fmt.Errorf("inbox: claim %s: %w", c.id, err)
 			}
@@ -335,10 +345,27 @@ func (s *Service) claimBatch(ctx context.Context, batch []*claim) error {
 			if err != nil {
 				return err
 			}
-			won[i] = n == 1
+			if won[i] = n == 1; won[i] {
+				continue
+			}
+			// Not claimed: sent by someone else, erased, or written by
+			// automation before a person took over (P-24), which fails
+			// it here as deliver would.
+			res, err = s.st.Exec(ctx, tx, sqlSilenceDirect, CodeHumanOwned, silencedMessage, c.at, c.id)
+			if err != nil {
+				return fmt.Errorf("inbox: claim %s: %w", c.id, err)
+			}
+			if n, err := res.RowsAffected(); err == nil && n == 1 {
+				silenced = append(silenced, c.change)
+			}
 		}
 		return nil
 	})
+	if err == nil {
+		for _, ch := range silenced {
+			s.changed(ctx, ch)
+		}
+	}
 	for i, c := range batch {
 		switch {
 		case err != nil:

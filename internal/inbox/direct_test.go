@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -290,6 +291,61 @@ func TestSweepPagesPastTheBacklog(t *testing.T) {
 		h.direct() // a restart sweeps everything again: one job each still
 		if n := len(h.queuedJobs(KindSend)); n != sweepBatch+21 {
 			t.Fatalf("%d send jobs after a restart", n)
+		}
+	})
+}
+
+// Promise P-24 on the direct path: an automated reply queued a moment
+// before a person took the conversation over is not claimed for sending
+// but failed as silenced, exactly as the job path's deliver does; an
+// agent's reply queued the same way is still claimed.
+func TestDirectClaimRechecksTakeover(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		ctx := context.Background()
+		h.ingest(h.text("psid-1", "m_1", "hello")) // the automatic reply is queued (job path)
+		conv := h.conversationOf("psid-1")
+		var auto Message
+		for _, m := range h.messages(conv.ID) {
+			if m.SenderType == SenderFlow {
+				auto = m
+			}
+		}
+		if auto.ID == "" || auto.Status != StatusQueued {
+			t.Fatalf("no queued automatic reply: %+v", auto)
+		}
+		h.clock.Add(time.Second)
+		if err := h.svc.SetOwner(ctx, auditActor, h.ws, conv.ID, OwnerHuman); err != nil {
+			t.Fatal(err)
+		}
+		agentMsgs, err := h.svc.Reply(ctx, Author{Type: SenderAgent, ID: "user-1", Actor: auditActor}, h.ws, conv.ID, channel.Content{Text: "I'm here"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims := []*claim{
+			{id: auto.ID, at: h.clock.Now(), done: make(chan error, 1)},
+			{id: agentMsgs[0].ID, at: h.clock.Now(), done: make(chan error, 1)},
+		}
+		if err := h.svc.claimBatch(ctx, claims); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-claims[0].done; !errors.Is(err, errNotClaimed) {
+			t.Errorf("automatic reply after a takeover: claim = %v, want not claimed", err)
+		}
+		if err := <-claims[1].done; err != nil {
+			t.Errorf("agent's reply: claim = %v", err)
+		}
+		for _, m := range h.messages(conv.ID) {
+			switch m.ID {
+			case auto.ID:
+				if m.Status != StatusFailed || m.ErrorCode != CodeHumanOwned {
+					t.Errorf("silenced reply stored as %s/%s", m.Status, m.ErrorCode)
+				}
+			case agentMsgs[0].ID:
+				if m.Status != StatusSending {
+					t.Errorf("agent's reply stored as %s", m.Status)
+				}
+			}
 		}
 	})
 }

@@ -88,6 +88,13 @@ type Options struct {
 	// dsr). queue asks it for every sender but a person on the team, inside
 	// the send's transaction (nil: nothing is refused).
 	Automation func(ctx context.Context, idb bun.IDB, workspaceID, contactID string, sender SenderType) error
+	// SendHold reports whether outbound sending for the workspace is
+	// paused now (the operator's kill switch, killswitch.Service.
+	// OutboundPaused; promise P-37). It is asked before every send, so it
+	// must be a lookup, never a query. While it holds, nothing reaches the
+	// platform: messages stay queued, in order, and go out on resume,
+	// each checked against the messaging policy again then (send.go).
+	SendHold func(workspaceID string) bool
 }
 
 // Service is the inbox: it applies inbound events, queues and sends

@@ -118,6 +118,11 @@ func (s *Service) markSeen(ctx context.Context, p idJob) error {
 // contact through the channel's Sender. No Sender, or no contact ID (the
 // person was erased), sends nothing.
 func (s *Service) senderAction(ctx context.Context, conv Conversation, action string) error {
+	// Outbound paused by the kill switch (P-37): sender actions go to the
+	// Send API too, and are only worth anything now, so they are dropped.
+	if s.opt.SendHold != nil && s.opt.SendHold(conv.WorkspaceID) {
+		return nil
+	}
 	ch, err := s.opt.Channels.Get(ctx, conv.WorkspaceID, conv.ChannelID)
 	if err != nil {
 		return err

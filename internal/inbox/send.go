@@ -26,6 +26,7 @@ const (
 	done      action = iota // finished: delete the job
 	retry                   // run again after after (0: the kind's backoff)
 	permanent               // dead-letter it: retrying cannot help
+	snooze                  // held back (kill switch): run again after after, attempt not counted
 )
 
 // result is the outcome of one run of a send job.
@@ -59,6 +60,8 @@ func (s *Service) handleSend(ctx context.Context, j *job.Job) error {
 		return r.err
 	case permanent:
 		return job.Permanent(r.err)
+	case snooze:
+		return job.Snooze(r.after, r.err)
 	default:
 		return nil
 	}
@@ -115,8 +118,22 @@ const (
 	// An automated message a takeover stopped: only while still queued (a
 	// message another worker is sending is not touched).
 	sqlFailSilenced = `UPDATE messages SET status = 'failed', error_code = ?, error_message = ?, updated_at = ?
-		WHERE id = ? AND status = 'queued' AND sender_type IN ('flow','ai','broadcast')`
+		WHERE id = ? AND status = 'queued' AND sender_type IN ('flow','ai','broadcast','integration')`
+
+	// silencedCond holds for an automated message written before a person
+	// took its conversation over (the check deliver makes, in SQL): the
+	// direct path claims with it, so a takeover committed in the
+	// milliseconds between queueing and sending still stops the message.
+	silencedCond = `sender_type IN ('flow','ai','broadcast','integration') AND EXISTS (SELECT 1 FROM conversations c
+		WHERE c.id = messages.conversation_id AND c.owner = 'human' AND c.human_at > messages.created_at)`
+	sqlClaimDirect = `UPDATE messages SET status = 'sending', messaging_type = ?, tag = ?, updated_at = ?
+		WHERE id = ? AND status = 'queued' AND NOT (` + silencedCond + `)`
+	sqlSilenceDirect = `UPDATE messages SET status = 'failed', error_code = ?, error_message = ?, updated_at = ?
+		WHERE id = ? AND status = 'queued' AND ` + silencedCond
 )
+
+// silencedMessage is what a silenced automated message says about itself.
+const silencedMessage = "A person took this conversation over, so the automatic message was not sent."
 
 // deliver sends one queued message, at most once. last is true on the
 // job's final attempt, when nothing may be left in between.
@@ -141,6 +158,16 @@ func (s *Service) deliver(ctx context.Context, p idJob, last bool) result {
 		return finished() // sent (maybe the echo came first), delivered, read or failed
 	}
 
+	// The operator's kill switch (P-37, security.md P-2): while outbound
+	// is paused for the workspace nothing reaches the platform. The job
+	// keeps the head of its conversation's line without using up its
+	// attempts, so the replies behind it stay behind it; once resumed, the
+	// checks below run as for any send, so a message whose messaging
+	// window closed meanwhile fails with the policy's reason instead of
+	// going out late.
+	if s.opt.SendHold != nil && s.opt.SendHold(p.WS) {
+		return heldBack(s.now().Sub(o.CreatedAt))
+	}
 	ch, err := s.opt.Channels.Get(ctx, p.WS, o.ChannelID)
 	if errors.Is(err, db.ErrNotFound) {
 		return finished()
@@ -200,11 +227,27 @@ func (s *Service) deliver(ctx context.Context, p idJob, last bool) result {
 	return s.failed(ctx, &o, ch, se, last)
 }
 
+// errHeldBack is why a held send waits (the job's last error).
+var errHeldBack = errors.New("inbox: send: outbound sending is paused by the operator's kill switch")
+
+// Held sends look again after holdMin at first, then less often the longer
+// they have waited (a quarter of their age), at most holdMax apart: an
+// incident that lasts hours does not keep the queue busy with thousands of
+// held conversations, and a short one resumes within seconds.
+const (
+	holdMin = 2 * time.Second
+	holdMax = 30 * time.Second
+)
+
+// heldBack is the result of a send held back for age so far.
+func heldBack(age time.Duration) result {
+	return result{action: snooze, after: min(max(age/4, holdMin), holdMax), err: errHeldBack}
+}
+
 // silence ends an automated message a person's takeover stopped: failed
 // "human_owned" if it is still queued, nothing otherwise (it moved on).
 func (s *Service) silence(ctx context.Context, o *outgoing) result {
-	if _, err := s.st.Exec(ctx, s.d.W, sqlFailSilenced, CodeHumanOwned,
-		"A person took this conversation over, so the automatic message was not sent.", s.now(), o.ID); err != nil {
+	if _, err := s.st.Exec(ctx, s.d.W, sqlFailSilenced, CodeHumanOwned, silencedMessage, s.now(), o.ID); err != nil {
 		return again(0, fmt.Errorf("inbox: send: silence: %w", err))
 	}
 	s.changed(ctx, Change{Kind: ChangeMessage, WorkspaceID: o.WorkspaceID, ConversationID: o.ConversationID, ContactID: o.ContactID})

@@ -52,7 +52,7 @@ const (
 var (
 	hotWrites = []string{sqlConversationOf, sqlInsertMessage, sqlTouch, sqlTouchWindow, sqlSeenKey,
 		sqlEchoByMetadata, sqlEchoByMID, sqlDelivered, sqlRead, sqlDeliveredUpto, sqlReadUpto,
-		sqlMarkSending, sqlSent, sqlRequeue, sqlFail, sqlFailSilenced}
+		sqlMarkSending, sqlSent, sqlRequeue, sqlFail, sqlFailSilenced, sqlClaimDirect, sqlSilenceDirect}
 	hotReads = []string{sqlLoadOutgoing}
 )
 

@@ -99,6 +99,27 @@ type retryAfterError struct {
 func (e *retryAfterError) Error() string { return e.err.Error() }
 func (e *retryAfterError) Unwrap() error { return e.err }
 
+// Snooze asks for the next run no sooner than d from now without counting
+// this one towards MaxAttempts: for work deliberately held back rather than
+// failing (an operator's kill switch pausing outbound sends, P-37), which
+// may last longer than any retry budget. The job keeps its place at the
+// head of its ordering key, so what waits behind it stays behind it.
+// Snooze with d <= 0 waits one second.
+func Snooze(d time.Duration, err error) error {
+	if err == nil {
+		err = errors.New("snoozed")
+	}
+	return &snoozeError{d: max(d, time.Second), err: err}
+}
+
+type snoozeError struct {
+	d   time.Duration
+	err error
+}
+
+func (e *snoozeError) Error() string { return e.err.Error() }
+func (e *snoozeError) Unwrap() error { return e.err }
+
 // Stats counts jobs by state, for metrics.
 type Stats struct {
 	Pending int64 `json:"pending"` // includes jobs scheduled for later

@@ -20,6 +20,7 @@ const (
 	retry                  // back to pending at runAt
 	dead                   // dead-letter
 	release                // back to pending, attempt not counted (shutdown)
+	snooze                 // back to pending at runAt, attempt not counted (Snooze)
 )
 
 // result travels from a worker to the dispatcher, which writes it.
@@ -208,6 +209,10 @@ func (q *Queue) run(j *Job) result {
 		return result{id: j.ID, key: j.Key, out: release}
 	}
 	msg := cleanError(err.Error())
+	var sn *snoozeError
+	if errors.As(err, &sn) {
+		return result{id: j.ID, key: j.Key, out: snooze, err: msg, runAt: q.now().Add(sn.d)}
+	}
 	var perm *permanentError
 	if errors.As(err, &perm) || j.Attempts >= k.maxAttempts {
 		log.Error("job dead-lettered", "err", msg)

@@ -86,6 +86,9 @@ const (
 	failSQL = `UPDATE jobs SET state = ?, run_at = ?, last_error = ?, locked_by = NULL, locked_until = NULL, updated_at = ?
 		WHERE id = ? AND locked_by = ? AND state = 'running'`
 	renewSQL = `UPDATE jobs SET locked_until = ? WHERE locked_by = ? AND state = 'running'`
+	// snoozeSQL is failSQL without the attempt (Snooze).
+	snoozeSQL = `UPDATE jobs SET state = 'pending', run_at = ?, last_error = ?, attempts = attempts - 1, locked_by = NULL, locked_until = NULL, updated_at = ?
+		WHERE id = ? AND locked_by = ? AND state = 'running'`
 )
 
 func deleteSQL(n int) string {
@@ -108,7 +111,7 @@ func promoteSQL(n int) string {
 
 // hotStatements lists every statement stmts should prepare for this queue.
 func (q *Queue) hotStatements() []string {
-	out := []string{insertSQL, insertKeyedSQL, uniqueSQL, failSQL, renewSQL, busySQL}
+	out := []string{insertSQL, insertKeyedSQL, uniqueSQL, failSQL, renewSQL, busySQL, snoozeSQL}
 	if q.d.Dialect == db.SQLite {
 		out[1], out[5] = insertKeyedSQLite, busySQLite
 	} else {
@@ -141,6 +144,10 @@ func (q *Queue) finish(ctx context.Context, tx bun.Tx, now time.Time, pend []res
 			doneIDs = append(doneIDs, r.id)
 		case release:
 			releaseIDs = append(releaseIDs, r.id)
+		case snooze:
+			if _, err := q.st.exec(ctx, tx, snoozeSQL, r.runAt, r.err, now, r.id, q.opt.WorkerID); err != nil {
+				return nil, fmt.Errorf("job: snooze %d: %w", r.id, err)
+			}
 		case retry, dead:
 			state, runAt := Pending, r.runAt
 			if r.out == dead {

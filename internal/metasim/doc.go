@@ -24,6 +24,9 @@
 //   - the User Profile API, GET /me and /{page-id}, /me/accounts with
 //     paging, subscribed_apps, messenger_profile, message_attachments and
 //     the handover calls;
+//   - Meta's ID matching, GET /{user-id}/ids_for_pages with the app token
+//     (app-id|app-secret): the user's PSIDs on Pages in the app's
+//     business only (LinkPerson, SetBusinessPage);
 //   - the login dialog (plain HTML, one "Continue as NAME" button per
 //     user, and Cancel) and /oauth/access_token (single-use, expiring code
 //     bound to its redirect_uri; fb_exchange_token).

@@ -187,6 +187,10 @@ func (s *Sim) route(c *call) result {
 	if perr != nil {
 		return fail(perr)
 	}
+	if isIDsForPages(segs) {
+		// Meta's ID matching takes the app token (idmatching.go).
+		return s.idsForPages(c)
+	}
 	if e := s.authenticate(c); e != nil {
 		return fail(e)
 	}

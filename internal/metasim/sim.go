@@ -99,6 +99,7 @@ type Sim struct {
 	world
 	records
 	inject
+	idMatching
 }
 
 // New returns a simulator with an empty world (no users, pages or

@@ -16,8 +16,11 @@ type bodyView struct {
 }
 
 // extra is one line under a message's text; URL, when set, links it.
+// Image, when set, is a preview of it served by Parley to members only
+// (attachments.go).
 type extra struct {
 	Label, URL string
+	Image      string
 }
 
 // describe turns content into words. Media are links, never embedded: the

@@ -134,6 +134,7 @@ func (d *Dashboard) loadThread(r *http.Request, wsID string, c inbox.Conversatio
 		case it.Message != nil:
 			m := *it.Message
 			row := messageRowOf(m, n.contact, n.members, n.flows, now)
+			d.attachmentPreviews(wsID, m, &row) // attachments.go
 			t.Items = append(t.Items, threadItem{Message: &row})
 			// Who is in the version too: a flow renamed shows its new name.
 			fmt.Fprintf(h, "m %s %s %d %t %s\n", m.ID, m.Status, m.UpdatedAt.UnixNano(), m.Deleted, row.Who)

@@ -119,6 +119,11 @@ type page struct {
 	// Availability is the signed-in agent's status for the chrome's
 	// switch (nil: no switch; teams.go).
 	Availability *availabilityView
+	// Impersonator is the platform administrator acting as User (the
+	// banner); Admin is the person really signed in when they are a
+	// platform administrator (the console's link). Both nil otherwise.
+	Impersonator *account.User
+	Admin        *account.User
 	Data         any
 }
 
@@ -221,6 +226,10 @@ func (d *Dashboard) newPage(r *http.Request, title string) (*page, error) {
 	p := &page{Title: title}
 	if pr := access.PrincipalFrom(r.Context()); pr != nil && pr.User != nil {
 		p.User = pr.User
+		p.Impersonator = pr.Impersonator
+		if who := pr.Real(); who.IsPlatformAdmin {
+			p.Admin = who
+		}
 		ms, err := d.Workspaces.ListForUser(r.Context(), pr.User.ID)
 		if err != nil {
 			return nil, httpx.Internal(err)

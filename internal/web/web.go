@@ -16,11 +16,16 @@ import (
 	"github.com/parleyhq/parley/internal/contact"
 	"github.com/parleyhq/parley/internal/csvio"
 	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/dsr"
 	"github.com/parleyhq/parley/internal/flow"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/killswitch"
+	"github.com/parleyhq/parley/internal/media"
+	"github.com/parleyhq/parley/internal/operator"
 	"github.com/parleyhq/parley/internal/pipeline"
 	"github.com/parleyhq/parley/internal/realtime"
+	"github.com/parleyhq/parley/internal/retention"
 	"github.com/parleyhq/parley/internal/search"
 	"github.com/parleyhq/parley/internal/segment"
 	"github.com/parleyhq/parley/internal/team"
@@ -88,12 +93,44 @@ type Deps struct {
 	// MergeContacts merges two contacts with every package's rows moved
 	// (the contact merge page; nil: merging answers 500).
 	MergeContacts MergeFunc
+	// EraseContact and DeleteConversation delete a contact everywhere
+	// (key destroyed) or one conversation (erasure.go; nil: the delete
+	// pages answer 500).
+	EraseContact       EraseFunc
+	DeleteConversation EraseFunc
 	// Presence hears that a member's dashboard is open: the live stream
 	// (GET …/events) calls Seen when it opens and every PresenceEvery
 	// while it stays open (default team.SeenEvery), so that round-robin
 	// assignment knows who is at their desk (nil: nobody is told).
 	Presence      Presence
 	PresenceEvery time.Duration
+	// DeletionStatus finds Meta data-deletion requests for their public
+	// status page, DeletionLimit bounds its look-ups per address, and
+	// Operator is who the public privacy pages name (privacy_pages.go).
+	DeletionStatus DeletionStatus
+	DeletionLimit  *httpx.Limiter
+	Operator       Operator
+	// Retention keeps the retention periods and legal holds (Settings →
+	// Data retention, retention.go).
+	Retention *retention.Service
+	// DSR handles data-subject requests and contacts' privacy state
+	// (Privacy requests and each contact's privacy page, dsr.go).
+	DSR *dsr.Service
+	// Media keeps attachments sealed; SendAttachment stores and sends one
+	// from the reply box; MediaPath is the public path prefix of the
+	// signed URLs the platform fetches them from (attachments.go).
+	Media          *media.Store
+	SendAttachment AttachmentSender
+	MediaPath      string
+	// Deletion deletes and restores workspaces; DeleteAccount deletes a
+	// person's own account (deletion.go, promise P-33; nil: those pages
+	// answer 500).
+	Deletion      *workspace.Deleter
+	DeleteAccount AccountDeleter
+	// KillSwitch and Console serve the operator console at /admin
+	// (admin.go, promises P-06, P-37; nil: its pages answer 500).
+	KillSwitch *killswitch.Service
+	Console    *operator.Service
 }
 
 // Presence records that a member's dashboard is connected now
@@ -149,7 +186,9 @@ func (d *Dashboard) Routes() []access.Route {
 		admin    = access.Member(workspace.RoleAdmin).SessionOnly()
 	)
 	const ws = "/w/{workspace_id}"
-	return []access.Route{
+	// Workspace and account deletion: deletion.go.
+	// The operator console: admin.go.
+	return append(append(d.deletionRoutes(), d.adminRoutes()...), []access.Route{
 		{Method: "GET", Pattern: "/static/{path...}", Policy: public, Handler: d.static},
 
 		{Method: "GET", Pattern: "/signup", Policy: public, Handler: d.signupForm},
@@ -172,6 +211,11 @@ func (d *Dashboard) Routes() []access.Route {
 		{Method: "POST", Pattern: "/account/2fa/disable", Policy: signedIn, Handler: d.disableTOTP},
 		{Method: "POST", Pattern: "/account/2fa/recovery-codes", Policy: signedIn, Handler: d.regenerateCodes},
 
+		// Public privacy pages and the Meta data-deletion status page
+		// (privacy_pages.go, P-32).
+		{Method: "GET", Pattern: "/privacy", Policy: public, Handler: d.privacyPolicy},
+		{Method: "GET", Pattern: "/data-deletion", Policy: public, Handler: d.deletionStatus},
+		{Method: "GET", Pattern: "/data-deletion/instructions", Policy: public, Handler: d.deletionInstructions},
 		{Method: "GET", Pattern: "/invitations/{token}", Policy: public, Handler: d.invitation},
 		{Method: "POST", Pattern: "/invitations/{token}/accept", Policy: signedIn, Handler: d.acceptInvitation},
 
@@ -214,6 +258,12 @@ func (d *Dashboard) Routes() []access.Route {
 		{Method: "POST", Pattern: ws + "/settings/teams/{team_id}/members", Policy: admin, Handler: d.addTeamMember},
 		{Method: "POST", Pattern: ws + "/settings/teams/{team_id}/members/{user_id}/remove", Policy: admin, Handler: d.removeTeamMember},
 		{Method: "POST", Pattern: ws + "/settings/assignment", Policy: admin, Handler: d.saveAssignment},
+		// Data retention (P-35): everyone sees the periods, admins change
+		// them and the legal hold (holds stay open after the trial).
+		{Method: "GET", Pattern: ws + "/settings/retention", Policy: viewer, Handler: d.retentionSettings},
+		{Method: "POST", Pattern: ws + "/settings/retention", Policy: admin, Handler: d.saveRetention},
+		{Method: "POST", Pattern: ws + "/settings/retention/hold", Policy: admin.AllowedWhenReadOnly(), Handler: d.placeRetentionHold},
+		{Method: "POST", Pattern: ws + "/settings/retention/hold/release", Policy: admin.AllowedWhenReadOnly(), Handler: d.releaseRetentionHold},
 		{Method: "POST", Pattern: ws + "/availability", Policy: agent, Handler: d.setAvailability},
 
 		{Method: "GET", Pattern: ws + "/channels", Policy: viewer, Handler: d.channels},
@@ -244,6 +294,12 @@ func (d *Dashboard) Routes() []access.Route {
 		// Older timeline items, a page at a time ("Show earlier").
 		{Method: "GET", Pattern: ws + "/conversations/{conversation_id}/thread/earlier", Policy: viewer, Handler: d.earlier},
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/reply", Policy: agent, Handler: d.reply},
+		// Attachments (attachments.go): send a file from the reply box; the
+		// member-only route the thread previews them through; the signed,
+		// expiring URL the platform fetches a sent file from.
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/attachments", Policy: agent, Handler: d.sendAttachment},
+		{Method: "GET", Pattern: ws + "/media/{object_id}", Policy: viewer, Handler: d.mediaObject},
+		{Method: "GET", Pattern: "/media/{token}", Policy: public, Handler: d.publicMedia},
 		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/owner", Policy: agent, Handler: d.setOwner},
 		// The inbox's actions (conversation_actions.go): assignment, team,
 		// resolve/reopen, snooze, private notes, the typing indicator and
@@ -287,6 +343,25 @@ func (d *Dashboard) Routes() []access.Route {
 		// Merging two contacts cannot be undone: admins only (merge.go).
 		{Method: "GET", Pattern: ws + "/contacts/{contact_id}/merge", Policy: admin, Handler: d.mergePage},
 		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/merge", Policy: admin, Handler: d.mergeContact},
+		// Erasing a contact or deleting a conversation cannot be undone:
+		// admins only, open after a trial ends (erasure.go, P-33).
+		{Method: "GET", Pattern: ws + "/contacts/{contact_id}/delete", Policy: admin.AllowedWhenReadOnly(), Handler: d.eraseContactPage},
+		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/delete", Policy: admin.AllowedWhenReadOnly(), Handler: d.eraseContact},
+		{Method: "GET", Pattern: ws + "/conversations/{conversation_id}/delete", Policy: admin.AllowedWhenReadOnly(), Handler: d.deleteConversationPage},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/delete", Policy: admin.AllowedWhenReadOnly(), Handler: d.deleteConversation},
+		// Privacy requests and a contact's privacy page (dsr.go, P-34, P-40):
+		// everyone reads; agents log and answer requests, set flags, record
+		// consent and correct; admins export and erase.
+		{Method: "GET", Pattern: ws + "/privacy-requests", Policy: viewer, Handler: d.privacyRequests},
+		{Method: "POST", Pattern: ws + "/privacy-requests/{request_id}/erase", Policy: admin, Handler: d.eraseRequest},
+		{Method: "POST", Pattern: ws + "/privacy-requests/{request_id}/{action}", Policy: agent, Handler: d.answerRequest},
+		{Method: "GET", Pattern: ws + "/contacts/{contact_id}/privacy", Policy: viewer, Handler: d.contactPrivacy},
+		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/privacy/requests", Policy: agent, Handler: d.logRequest},
+		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/privacy/flags", Policy: agent, Handler: d.saveFlags},
+		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/privacy/consents", Policy: agent, Handler: d.saveConsent},
+		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/privacy/correction", Policy: agent, Handler: d.saveCorrection},
+		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/privacy/exports", Policy: admin, Handler: d.startExport},
+		{Method: "GET", Pattern: ws + "/privacy-exports/{export_id}/download", Policy: admin, Handler: d.downloadExport},
 
 		// Pipelines: admins create them and edit their stages, agents
 		// move cards on the boards, everyone sees them.
@@ -313,7 +388,7 @@ func (d *Dashboard) Routes() []access.Route {
 		{Method: "GET", Pattern: ws + "/flows/{flow_id}", Policy: viewer, Handler: d.flowEditor},
 		{Method: "POST", Pattern: ws + "/flows/{flow_id}/archive", Policy: admin.AllowedWhenReadOnly(), Handler: d.archiveFlow},
 		{Method: "POST", Pattern: ws + "/flows/{flow_id}/restore", Policy: admin, Handler: d.restoreFlow},
-	}
+	}...)
 }
 
 // Mount registers every route on mux behind the guard, and a catch-all that

@@ -16,10 +16,17 @@ func (d *Dashboard) root(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if len(p.Memberships) == 0 {
-		return redirect(w, r, "/workspaces/new")
+	// A workspace being deleted is closed (deletion.go): the first live
+	// one, else the first one's deletion page.
+	for _, m := range p.Memberships {
+		if !m.Deleting() {
+			return redirect(w, r, "/w/"+m.ID)
+		}
 	}
-	return redirect(w, r, "/w/"+p.Memberships[0].ID)
+	if len(p.Memberships) > 0 {
+		return redirect(w, r, "/w/"+p.Memberships[0].ID+"/deletion")
+	}
+	return redirect(w, r, "/workspaces/new")
 }
 
 func (d *Dashboard) newWorkspaceForm(w http.ResponseWriter, r *http.Request) error {

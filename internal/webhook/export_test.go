@@ -65,7 +65,7 @@ func (in *Intake) StoredChunk(ids ...string) (func() ([]string, error), error) {
 		for i, it := range items {
 			chunk[i] = item{id: it.id, sealed: append([]byte(nil), it.sealed...)}
 		}
-		return in.processChunk(chunk)
+		return in.processChunk(chunk, nil)
 	}, nil
 }
 

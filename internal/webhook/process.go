@@ -57,7 +57,11 @@ type applied struct {
 // commit it starts what the inbox asked for and reports the outcomes; it
 // returns the IDs it applied. A panic (a driver or parser bug) fails the
 // chunk like an error instead of killing the processor.
-func (in *Intake) processChunk(items []item) (claimed []string, err error) {
+//
+// held are the workspaces whose processing is paused (Options.Held, as
+// the processor read it for this round): deliveries naming one are set
+// aside, not applied.
+func (in *Intake) processChunk(items []item, held map[string]bool) (claimed []string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			in.log.Error("webhook processing panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -84,7 +88,7 @@ func (in *Intake) processChunk(items []item) (claimed []string, err error) {
 		}
 		// An inbound message and its reply are sealed for the same
 		// contact: the contact's key is read once per transaction.
-		return in.apply(keyring.WithTxKeys(ctx), tx, ps, &res)
+		return in.apply(keyring.WithTxKeys(ctx), tx, ps, held, &res)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("webhook: process %d deliveries: %w", len(items), err)
@@ -136,7 +140,7 @@ func (in *Intake) parse(items []item) ([]parsed, error) {
 // while still pending — and then applies the events of exactly the
 // deliveries it deleted, so one that another transaction got to first (a
 // replica, a catch-up read) is never applied twice.
-func (in *Intake) apply(ctx context.Context, tx bun.Tx, ps []parsed, res *applied) error {
+func (in *Intake) apply(ctx context.Context, tx bun.Tx, ps []parsed, held map[string]bool, res *applied) error {
 	good := make([]string, 0, len(ps))
 	for _, p := range ps {
 		if p.reason == "" {
@@ -149,6 +153,22 @@ func (in *Intake) apply(ctx context.Context, tx bun.Tx, ps []parsed, res *applie
 		}
 		if ok {
 			res.quarantined++
+		}
+	}
+	// Channels are looked up once per account and transaction.
+	chans := map[string]lookup{}
+	byAccount := func(acct string) (channel.Channel, error) {
+		l, ok := chans[acct]
+		if !ok {
+			l.ch, l.err = in.opt.Channels.ByAccount(ctx, tx, channel.Messenger, acct)
+			chans[acct] = l
+		}
+		return l.ch, l.err
+	}
+	if len(held) > 0 {
+		var err error
+		if good, err = in.holdBack(ctx, tx, ps, good, held, byAccount); err != nil {
+			return err
 		}
 	}
 	if len(good) == 0 {
@@ -183,7 +203,7 @@ func (in *Intake) apply(ctx context.Context, tx bun.Tx, ps []parsed, res *applie
 	var touched []string
 	for _, acct := range accounts {
 		evs := events[acct]
-		ch, err := in.opt.Channels.ByAccount(ctx, tx, channel.Messenger, acct)
+		ch, err := byAccount(acct)
 		if errors.Is(err, db.ErrNotFound) {
 			// Nobody connected this Page: keep a count, drop the content
 			// (security.md G-13).
@@ -204,6 +224,59 @@ func (in *Intake) apply(ctx context.Context, tx bun.Tx, ps []parsed, res *applie
 		touched = append(touched, ch.ID)
 	}
 	return in.opt.Channels.Touch(ctx, tx, now, touched...)
+}
+
+// lookup is a channel looked up by account, or why not.
+type lookup struct {
+	ch  channel.Channel
+	err error
+}
+
+// holdBack sets aside (sqlHold) each delivery of good with an event for a
+// workspace in held, and returns the others. A delivery naming several
+// workspaces is held whole for the first held one: it cannot be applied
+// in part, and a paused workspace must see none of its events applied.
+// When that workspace resumes, the delivery is looked at again (and held
+// for another one, if that is still paused).
+func (in *Intake) holdBack(ctx context.Context, tx bun.Tx, ps []parsed, good []string, held map[string]bool,
+	byAccount func(string) (channel.Channel, error)) ([]string, error) {
+	hold := map[string]string{} // delivery → workspace
+	for _, p := range ps {
+		if p.reason != "" {
+			continue
+		}
+		for _, ev := range p.events {
+			if ev.AccountID == "" {
+				continue
+			}
+			ch, err := byAccount(ev.AccountID)
+			if errors.Is(err, db.ErrNotFound) {
+				continue // dropped as unknown later
+			}
+			if err != nil {
+				return nil, err
+			}
+			if held[ch.WorkspaceID] {
+				hold[p.id] = ch.WorkspaceID
+				break
+			}
+		}
+	}
+	if len(hold) == 0 {
+		return good, nil
+	}
+	rest := good[:0:0]
+	for _, id := range good {
+		ws, ok := hold[id]
+		if !ok {
+			rest = append(rest, id)
+			continue
+		}
+		if _, err := in.deliveries.hold(ctx, tx, id, ws); err != nil {
+			return nil, err
+		}
+	}
+	return rest, nil
 }
 
 // parseReason says why Parse refused a body. The adapter's PayloadError

@@ -57,6 +57,11 @@ type processor struct {
 	// parsed (the claim would skip them anyway). Only an optimisation.
 	seen    map[string]struct{}
 	backoff time.Duration
+	// held is this round's set of workspaces whose processing is paused
+	// (Options.Held; see holds). released is false until the first round
+	// has released what an earlier process left held.
+	held     map[string]bool
+	released bool
 }
 
 func newProcessor(in *Intake, stop <-chan struct{}) *processor {
@@ -185,6 +190,12 @@ func (p *processor) run() {
 			}
 			continue
 		}
+		if err := p.holds(); err != nil {
+			if !p.fail(err) {
+				return
+			}
+			continue
+		}
 		p.resync()
 		// UUIDv7 IDs carry the real time of arrival, so the cut-off is
 		// real time too, not the injected clock.
@@ -214,7 +225,7 @@ func (p *processor) run() {
 				}
 				continue
 			}
-			_, err = p.in.processChunk(items)
+			_, err = p.in.processChunk(items, p.held)
 		}
 		if err != nil {
 			if !p.fail(err) {
@@ -224,6 +235,43 @@ func (p *processor) run() {
 		}
 		p.backoff = 0
 	}
+}
+
+// holds takes this round's snapshot of the workspaces whose processing
+// is paused on their own (the kill switch, security.md P-3). Every chunk
+// of the round decides with the same snapshot, and when a workspace
+// resumes, its held deliveries are released and memory is dropped before
+// anything else is applied: the catch-up that follows reads every pending
+// delivery, released ones included, in ID (arrival) order, so nothing of
+// that workspace overtakes what was held. The first round also releases
+// whatever a stopped process left held for workspaces no longer paused.
+func (p *processor) holds() error {
+	if p.in.opt.Held == nil {
+		return nil
+	}
+	next := p.in.opt.Held()
+	release := !p.released
+	for ws := range p.held {
+		if !next[ws] {
+			release = true
+			break
+		}
+	}
+	if release {
+		ctx, cancel := context.WithTimeout(context.Background(), processTimeout)
+		defer cancel()
+		n, err := p.in.deliveries.release(ctx, p.in.d.W, next)
+		if err != nil {
+			return fmt.Errorf("webhook: %w", err)
+		}
+		if n > 0 {
+			p.in.log.Info("processing resumed: applying held deliveries in order", "deliveries", n)
+		}
+		p.released = true
+		p.catchUp()
+	}
+	p.held = next
+	return nil
 }
 
 // fromDatabase applies the next chunk of pending deliveries read from the
@@ -240,7 +288,7 @@ func (p *processor) fromDatabase(before string) (more bool, err error) {
 	if len(items) == 0 {
 		return false, nil
 	}
-	claimed, err := p.in.processChunk(items)
+	claimed, err := p.in.processChunk(items, p.held)
 	if err != nil {
 		return false, err
 	}

@@ -46,11 +46,17 @@ type deliveryStore struct {
 // engines support DELETE … RETURNING (SQLite since 3.35).
 const (
 	sqlQuarantine = `UPDATE webhook_deliveries SET state = 'quarantined', error = ? WHERE id = ? AND state = 'pending'`
-	// sqlPending and sqlPendingBefore read the oldest pending deliveries;
-	// the index webhook_deliveries_state (state, id) serves both.
-	sqlPending       = `SELECT id, body FROM webhook_deliveries WHERE state = 'pending' ORDER BY id LIMIT ?`
-	sqlPendingBefore = `SELECT id, body FROM webhook_deliveries WHERE state = 'pending' AND id < ? ORDER BY id LIMIT ?`
-	sqlLock          = `SELECT pg_advisory_xact_lock(?, CAST(CAST(CAST('webhook_deliveries' AS regclass) AS oid) AS integer))`
+	// sqlPending and sqlPendingBefore read the oldest pending deliveries
+	// but those held back for a paused workspace (held_for set, see
+	// hold); the index webhook_deliveries_ready (state, held_for, id)
+	// serves both and skips the held ones, however many an incident
+	// piles up.
+	sqlPending       = `SELECT id, body FROM webhook_deliveries WHERE state = 'pending' AND held_for = '' ORDER BY id LIMIT ?`
+	sqlPendingBefore = `SELECT id, body FROM webhook_deliveries WHERE state = 'pending' AND held_for = '' AND id < ? ORDER BY id LIMIT ?`
+	// sqlHold sets a pending delivery aside for a workspace whose
+	// processing is paused (the kill switch, security.md P-3).
+	sqlHold = `UPDATE webhook_deliveries SET held_for = ? WHERE id = ? AND state = 'pending' AND held_for = ''`
+	sqlLock = `SELECT pg_advisory_xact_lock(?, CAST(CAST(CAST('webhook_deliveries' AS regclass) AS oid) AS integer))`
 )
 
 // prepare prepares the INSERTs for every power of two up to the chunk size
@@ -65,7 +71,7 @@ func (s *deliveryStore) prepare(ctx context.Context, batchMax int) error {
 	for _, n := range db.ListSizes() {
 		writes = append(writes, claimSQL(n))
 	}
-	writes = append(writes, sqlQuarantine)
+	writes = append(writes, sqlQuarantine, sqlHold)
 	if s.dialect == db.Postgres {
 		writes = append(writes, sqlLock)
 	}
@@ -149,6 +155,42 @@ func (s *deliveryStore) quarantine(ctx context.Context, tx bun.Tx, id, reason st
 	return n == 1, nil
 }
 
+// hold sets a pending delivery aside for workspaceID. It reports false
+// when the delivery was no longer pending or already held.
+func (s *deliveryStore) hold(ctx context.Context, tx bun.Tx, id, workspaceID string) (bool, error) {
+	res, err := s.st.Exec(ctx, tx, sqlHold, workspaceID, id)
+	if err != nil {
+		return false, fmt.Errorf("hold delivery: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("hold delivery: %w", err)
+	}
+	return n == 1, nil
+}
+
+// release makes pending again every delivery held for a workspace that is
+// not in held (all of them when held is empty): those of workspaces that
+// resumed, including what a process that stopped meanwhile left held. It
+// runs only when the holds shrink, so it is not prepared.
+func (s *deliveryStore) release(ctx context.Context, idb bun.IDB, held map[string]bool) (int64, error) {
+	q := idb.NewUpdate().Table("webhook_deliveries").Set("held_for = ''").
+		Where("state = 'pending'").Where("held_for <> ''")
+	if len(held) > 0 {
+		still := make([]string, 0, len(held))
+		for ws := range held {
+			still = append(still, ws)
+		}
+		q = q.Where("held_for NOT IN (?)", bun.In(still))
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("release held deliveries: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
 // claim deletes the listed deliveries that are still pending and returns
 // the IDs it deleted: exactly the ones this transaction may apply.
 func (s *deliveryStore) claim(ctx context.Context, tx bun.Tx, ids []string) (map[string]bool, error) {
@@ -176,7 +218,7 @@ func (s *deliveryStore) claim(ctx context.Context, tx bun.Tx, ids []string) (map
 
 // claimSQL deletes up to n listed pending deliveries, returning their IDs.
 func claimSQL(n int) string {
-	return `DELETE FROM webhook_deliveries WHERE id IN (` + db.Placeholders(n) + `) AND state = 'pending' RETURNING id`
+	return `DELETE FROM webhook_deliveries WHERE id IN (` + db.Placeholders(n) + `) AND state = 'pending' AND held_for = '' RETURNING id`
 }
 
 // insertSQL is an INSERT of n pending deliveries.

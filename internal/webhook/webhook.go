@@ -148,6 +148,14 @@ type Options struct {
 	// PauseRetry is how often paused processing looks again (default
 	// DefaultPauseRetry).
 	PauseRetry time.Duration
+	// Held, when set, returns the workspaces whose processing alone is
+	// paused (killswitch.Service.HeldWorkspaces), as a set the caller
+	// never modifies. It is asked once per processing round, so it must
+	// be cheap (a cached snapshot). A delivery with events for a held
+	// workspace stays stored, set aside from processing (held_for), while
+	// other workspaces' deliveries flow; when the workspace resumes, its
+	// deliveries are applied in arrival order (processor.go, holds).
+	Held func() map[string]bool
 	// Observe is called with one Outcome… constant per event, for metrics.
 	Observe func(outcome string)
 }

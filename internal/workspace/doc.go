@@ -77,6 +77,21 @@
 // from the zone database embedded in the binary (time/tzdata, imported by
 // cmd/parley), so hosts without /usr/share/zoneinfo work the same.
 //
+// # Deletion (promise P-33)
+//
+// An owner deletes a workspace with their password and its name typed
+// (Deleter, delete.go, migration 00030). From then on Workspace.Deleting
+// reports true and the access layer refuses the workspace on every route
+// but its deletion page, so it is gone for everyone at once; its channels
+// are closed. During the grace period (at most 30 days) an owner may
+// cancel and get everything back. Then a durable job purges it
+// (delete_purge.go): keys destroyed and a tombstone recorded first, then
+// every row of every table with a workspace_id column, in bounded batches,
+// children before parents, read from the live schema so that new tables
+// are purged without being listed. The audit log and the tables named in
+// DeleteOptions.Retained are kept. SoleOwnerships (delete_owner.go) is the
+// last-owner rule of account deletion.
+//
 // # Imports
 //
 // workspace imports db, audit and validate. It must not import net/http or

@@ -32,7 +32,16 @@ type Workspace struct {
 	TimeZone  string    `bun:"time_zone" json:"time_zone"`
 	CreatedAt time.Time `bun:"created_at" json:"created_at"`
 	UpdatedAt time.Time `bun:"updated_at" json:"updated_at"`
+	// DeletionRequestedAt is set while the workspace waits to be purged
+	// (delete.go): the access layer then refuses it to everyone.
+	DeletionRequestedAt *time.Time `bun:"deletion_requested_at" json:"deletion_requested_at,omitempty"`
+	// PurgeAt is when the purge job deletes it, unless cancelled first.
+	PurgeAt *time.Time `bun:"purge_at" json:"purge_at,omitempty"`
 }
+
+// Deleting reports whether the workspace's owner asked to delete it and it
+// is waiting for the purge: nobody may reach it any more (promise P-33).
+func (w *Workspace) Deleting() bool { return w.DeletionRequestedAt != nil }
 
 // ReadOnly reports whether the workspace is on a trial that has ended at
 // now. A read-only workspace keeps all its data and answers reads; the HTTP
@@ -47,7 +56,7 @@ type Membership struct {
 	Role Role `bun:"role" json:"role"`
 }
 
-const workspaceCols = `id, name, plan, trial_ends_at, time_zone, created_at, updated_at`
+const workspaceCols = `id, name, plan, trial_ends_at, time_zone, created_at, updated_at, deletion_requested_at, purge_at`
 
 // Create makes a workspace with a.UserID as its owner, on a trial of
 // Options.TrialDays, in timeZone (an IANA name, see ParseTimeZone; ""
@@ -72,7 +81,7 @@ func (s *Service) Create(ctx context.Context, a audit.Actor, name, timeZone stri
 	ends := now.AddDate(0, 0, s.opt.TrialDays)
 	w := &Workspace{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Plan: PlanTrial, TrialEndsAt: &ends, TimeZone: loc.String(), CreatedAt: now, UpdatedAt: now}
 	err = s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewRaw(`INSERT INTO workspaces (`+workspaceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.NewRaw(`INSERT INTO workspaces (id, name, plan, trial_ends_at, time_zone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			w.ID, w.Name, w.Plan, w.TrialEndsAt, w.TimeZone, w.CreatedAt, w.UpdatedAt).Exec(ctx); err != nil {
 			return err
 		}
@@ -103,7 +112,7 @@ func (s *Service) ListForUser(ctx context.Context, userID string) ([]Membership,
 	return out, nil
 }
 
-const membershipSelect = `SELECT w.id, w.name, w.plan, w.trial_ends_at, w.time_zone, w.created_at, w.updated_at, m.role
+const membershipSelect = `SELECT w.id, w.name, w.plan, w.trial_ends_at, w.time_zone, w.created_at, w.updated_at, w.deletion_requested_at, w.purge_at, m.role
 	FROM members m JOIN workspaces w ON w.id = m.workspace_id`
 
 // Membership returns a workspace with userID's role in it, in one query

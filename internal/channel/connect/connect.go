@@ -51,6 +51,9 @@ type Options struct {
 	// Log records tolerated failures, such as an unsubscribe Meta refused
 	// (default: discarded).
 	Log *slog.Logger
+	// Identities, when set, records which Facebook user each channel's
+	// token came from (identity.go); nil records nothing.
+	Identities Identities
 }
 
 // Service connects, configures and disconnects Messenger Pages.
@@ -154,7 +157,12 @@ func (s *Service) ConnectToken(ctx context.Context, a audit.Actor, ws, pageID, t
 		return channel.Channel{}, &ConnectError{Code: CodeTokenMismatch,
 			Message: "This token is not a Page access token for Page " + pageID + ". Copy the token of that Page."}
 	}
-	return s.connectPage(ctx, a, ws, pageID, me.Name, token)
+	ch, err := s.connectPage(ctx, a, ws, pageID, me.Name, token)
+	if err == nil {
+		// A pasted token's person is unknown: forget any earlier origin.
+		s.recordOrigin(ctx, ws, a.UserID, "", []channel.Channel{ch})
+	}
+	return ch, err
 }
 
 // connectPage subscribes the app to the Page and stores the channel.

@@ -20,6 +20,12 @@
 // refused before Graph is called. Rows live 15 minutes and PurgeLogins
 // deletes expired ones.
 //
+// When Options.Identities is set, ConnectPages asks Graph who logged in
+// (GET /me with the user token: the app-scoped ID) and records each
+// channel's origin through it, so Meta's deauthorize and data-deletion
+// callbacks can find the channels whose token came from that person
+// (package metacallback, P-32); a pasted token forgets the origin.
+//
 // # Imports
 //
 // connect imports channel, meta, keyring, db, audit and validate. It must

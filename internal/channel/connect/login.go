@@ -190,15 +190,18 @@ func (s *Service) ConnectPages(ctx context.Context, a audit.Actor, ws, userID, l
 			return nil, err
 		}
 	}
+	asid := s.loginASID(ctx, ws, userID, loginID)
 	var out []channel.Channel
 	for _, id := range chosen {
 		acc := byID[id]
 		ch, err := s.connectPage(ctx, a, ws, id, acc.Name, acc.AccessToken)
 		if err != nil {
+			s.recordOrigin(ctx, ws, userID, asid, out)
 			return out, err
 		}
 		out = append(out, ch)
 	}
+	s.recordOrigin(ctx, ws, userID, asid, out)
 	if _, err := s.d.W.NewRaw(`DELETE FROM channel_logins WHERE id = ? AND workspace_id = ? AND user_id = ?`,
 		loginID, ws, userID).Exec(ctx); err != nil {
 		return out, fmt.Errorf("connect: connect pages: forget login: %w", err)
@@ -206,20 +209,29 @@ func (s *Service) ConnectPages(ctx context.Context, a audit.Actor, ws, userID, l
 	return out, nil
 }
 
-// loginAccounts opens the login's user token and lists its Pages.
-func (s *Service) loginAccounts(ctx context.Context, ws, userID, loginID string) ([]meta.PageAccount, error) {
+// loginToken opens the login's user token.
+func (s *Service) loginToken(ctx context.Context, ws, userID, loginID string) (string, error) {
 	var sealed []byte
 	err := s.d.R.NewRaw(`SELECT user_token FROM channel_logins
 		WHERE id = ? AND workspace_id = ? AND user_id = ? AND expires_at > ? AND user_token IS NOT NULL`,
 		loginID, ws, userID, s.opt.Now().UTC()).Scan(ctx, &sealed)
 	if err != nil {
-		return nil, db.NoRows(err)
+		return "", db.NoRows(err)
 	}
 	token, err := s.kr.OpenWorkspace(ctx, userTokenAAD(ws, loginID), sealed)
 	if err != nil {
+		return "", err
+	}
+	return string(token), nil
+}
+
+// loginAccounts opens the login's user token and lists its Pages.
+func (s *Service) loginAccounts(ctx context.Context, ws, userID, loginID string) ([]meta.PageAccount, error) {
+	token, err := s.loginToken(ctx, ws, userID, loginID)
+	if err != nil {
 		return nil, err
 	}
-	accounts, err := s.graph.Accounts(ctx, string(token))
+	accounts, err := s.graph.Accounts(ctx, token)
 	if err != nil {
 		return nil, graphFailure("list pages", CodeLoginFailed, "Facebook did not list your Pages", err)
 	}

@@ -1,0 +1,85 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/uptrace/bun"
+
+	"github.com/parleyhq/parley/internal/dsr"
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/retention"
+)
+
+// privacy builds the data-subject request service (promises P-34, P-40)
+// and registers its export and expiry jobs, and its retention purger for
+// the exports class. It runs after messaging, retention and media, before
+// the job queue starts. The inbox was already given dsr.Automation (its
+// one outbound path refuses automated sends to blocked contacts) and a
+// privacyGate around its Responder (messaging.go).
+//
+// Erasure, when wired, must call a.DSR.SetEraser(the erasure service) and
+// register a.DSR.ForgetContact as its "dsr" hook, so that erasing a
+// contact deletes its exports and consent records and unlinks its
+// requests in the erasing transaction.
+func (a *App) privacy() {
+	a.DSR = dsr.New(a.DB, a.Keyring, dsr.Options{
+		Now: a.Now, Log: a.Log.With("component", "dsr"),
+		Contacts: a.Contacts, Activity: a.Activity, Inbox: a.Inbox, Jobs: a.Jobs,
+	})
+	if a.Media != nil {
+		a.DSR.SetMedia(mediaExport{a})
+	}
+	a.DSR.Register()
+	if a.Retention != nil {
+		a.Retention.Register(retention.ClassExports, a.DSR.PurgeExports)
+	}
+}
+
+// privacyGate is the inbox's Responder: the one spot where inbound
+// messages of a restricted, objecting, consent-withdrawn or minor contact
+// are kept from starting (or advancing) a flow (P-40, security.md §3.O
+// O-9). It answers nothing for them; the message is stored and a person
+// on the team sees it and can reply.
+type privacyGate struct{ next inbox.Responder }
+
+// Respond implements inbox.Responder.
+func (g privacyGate) Respond(ctx context.Context, tx bun.Tx, in inbox.Incoming) (inbox.Response, error) {
+	why, err := dsr.Blocked(ctx, tx, in.Contact.WorkspaceID, in.Contact.ID)
+	if err != nil {
+		return inbox.Response{}, fmt.Errorf("privacy gate: %w", err)
+	}
+	if why != "" {
+		return inbox.Response{}, nil
+	}
+	return g.next.Respond(ctx, tx, in)
+}
+
+// mediaExport gives dsr exports the contact's attachments from the media
+// store, opened (dsr.Media).
+type mediaExport struct{ a *App }
+
+// ContactObjects implements dsr.Media.
+func (m mediaExport) ContactObjects(ctx context.Context, workspaceID, contactID string, fn func(name, contentType string, r io.Reader) error) error {
+	var ids []string
+	if err := m.a.DB.R.NewRaw(`SELECT id FROM media_objects WHERE workspace_id = ? AND contact_id = ? ORDER BY created_at, id`,
+		workspaceID, contactID).Scan(ctx, &ids); err != nil {
+		return fmt.Errorf("media export: %w", err)
+	}
+	for _, id := range ids {
+		o, data, err := m.a.Media.Open(ctx, workspaceID, id)
+		if err != nil {
+			return fmt.Errorf("media export: %w", err)
+		}
+		name := o.Name
+		if name == "" {
+			name = o.ID
+		}
+		if err := fn(o.ID+"-"+name, o.ContentType, bytes.NewReader(data)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
