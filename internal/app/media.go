@@ -40,6 +40,9 @@ func (a *App) openMedia() error {
 	// no row points at any more. Erasure's hooks are wired in erasure.go.
 	if a.Retention != nil {
 		a.Retention.RegisterNamed(retention.ClassAttachments, "media_objects", a.Media.Purge)
+		// An attachment is part of its message: expiring message content
+		// takes the attachments sent with it (their files go at the sweep).
+		a.Retention.OnMessagesDeleted("media", a.Media.ForgetMessages)
 	}
 	a.Jobs.Register(mediaSweepKind, a.sweepMedia, job.Timeout(30*time.Minute), job.MaxAttempts(3))
 	a.Jobs.Periodic("sweep orphaned media files", mediaSweepEvery, mediaSweepKind)

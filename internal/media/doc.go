@@ -26,7 +26,9 @@
 // Erasure and retention reach media through hooks wired in internal/app:
 // EraseContact runs inside the erasing transaction and UnlinkContact after
 // it commits; Purge deletes objects older than a cutoff in bounded batches
-// and sweeps files no row points at any more.
+// (skipping contacts under a legal hold: it reads retention_holds, package
+// retention's table, read-only) and sweeps files no row points at any
+// more; ForgetMessages drops the objects of messages whose content expires.
 //
 // Signed tokens (Token, VerifyToken) name one object until an expiry, for
 // the unguessable URL the platform fetches a reply's attachment from.

@@ -21,6 +21,21 @@ func (s *Store) EraseContact(ctx context.Context, tx bun.Tx, workspaceID, contac
 	return nil
 }
 
+// ForgetMessages deletes the rows of the objects sent with messageIDs,
+// inside tx: the messages' content is expiring (a retention MessageHook),
+// and an attachment is part of its message's content. Their files, which
+// no row points at any more, go at the next sweep (Sweep).
+func (s *Store) ForgetMessages(ctx context.Context, tx bun.Tx, workspaceID string, messageIDs []string) error {
+	if len(messageIDs) == 0 {
+		return nil
+	}
+	if _, err := tx.NewRaw(`DELETE FROM media_objects WHERE workspace_id = ? AND message_id IN (?)`,
+		workspaceID, bun.In(messageIDs)).Exec(ctx); err != nil {
+		return fmt.Errorf("media: forget messages: %w", err)
+	}
+	return nil
+}
+
 // UnlinkContact removes the contact's files from the Backend (an erasure
 // AfterErase step, after the transaction that deleted their rows commits).
 // Failures are logged; Purge's sweep removes what is left.
@@ -54,7 +69,11 @@ func (s *Store) Purge(ctx context.Context, workspaceID string, before time.Time,
 		return 0, nil
 	}
 	var due []row
-	if err := s.d.R.NewRaw(`SELECT `+cols+` FROM media_objects WHERE workspace_id = ? AND created_at < ? ORDER BY created_at LIMIT ?`,
+	// A contact under a legal hold keeps its attachments (retention's
+	// retention_holds, read-only here: media does not import retention).
+	if err := s.d.R.NewRaw(`SELECT `+cols+` FROM media_objects WHERE workspace_id = ? AND created_at < ?
+		AND NOT EXISTS (SELECT 1 FROM retention_holds h WHERE h.workspace_id = media_objects.workspace_id AND h.contact_id = media_objects.contact_id)
+		ORDER BY created_at LIMIT ?`,
 		workspaceID, before.UTC(), limit).Scan(ctx, &due); err != nil {
 		return 0, fmt.Errorf("media: purge: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/parleyhq/parley/internal/db"
@@ -415,3 +416,64 @@ func TestMoveContact(t *testing.T) {
 
 // fixture0 is a cutoff before every object of the tests.
 func fixture0() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }
+
+// Promise P-35 (security test plan N-3, N-7): an attachment is part of its
+// message, so when the message's content expires its object goes in the
+// same transaction (ForgetMessages, retention's message hook) and its file
+// at the next sweep; a contact under a legal hold keeps its attachments
+// through Purge while another contact's go.
+func TestRetentionReachesAttachments(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d, media.Options{})
+		ctx := context.Background()
+		c := e.conversation(t, e.workspace(t))
+		held := e.conversation(t, c.ws)
+		sent, err := e.store.Put(ctx, c.ws, c.id, "", media.Upload{Name: "f.txt", Data: []byte("sent with a message")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, err := e.store.Put(ctx, held.ws, held.id, "", media.Upload{Name: "f.txt", Data: []byte("under a legal hold")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		loose, err := e.store.Put(ctx, c.ws, c.id, "", media.Upload{Name: "f.txt", Data: []byte("not held")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgID := uuid.Must(uuid.NewV7()).String()
+		if _, err := d.W.NewRaw(`INSERT INTO messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, kind, body,
+			sender_type, status, created_at, updated_at)
+			SELECT ?, workspace_id, channel_id, id, contact_id, 'out', 'file', ?, 'agent', 'sent', ?, ? FROM conversations WHERE id = ?`,
+			msgID, []byte{1}, e.now, e.now, c.id).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.LinkMessage(ctx, c.ws, sent.ID, msgID); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			return e.store.ForgetMessages(ctx, tx, c.ws, []string{msgID})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.Get(ctx, c.ws, sent.ID); !errors.Is(err, db.ErrNotFound) {
+			t.Errorf("the expired message's attachment is still there: %v", err)
+		}
+		if _, err := e.store.Get(ctx, c.ws, loose.ID); err != nil {
+			t.Errorf("an attachment of no expired message went: %v", err)
+		}
+
+		if _, err := d.W.NewRaw(`INSERT INTO retention_holds (id, workspace_id, contact_id, reason, created_at) VALUES (?, ?, ?, 'court order', ?)`,
+			uuid.Must(uuid.NewV7()).String(), held.ws, held.contactID, e.now).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := e.store.Purge(ctx, c.ws, e.now.Add(time.Hour), 10); err != nil || n != 1 {
+			t.Errorf("purge = %d, %v; want only the unheld attachment", n, err)
+		}
+		if _, _, err := e.store.Open(ctx, held.ws, kept.ID); err != nil {
+			t.Errorf("a held contact's attachment was purged: %v", err)
+		}
+		if _, err := e.store.Get(ctx, c.ws, loose.ID); !errors.Is(err, db.ErrNotFound) {
+			t.Errorf("the unheld attachment survived the purge: %v", err)
+		}
+	})
+}

@@ -24,7 +24,8 @@
 //
 // Some operational data carries no workspace: webhook deliveries that
 // could not be processed (they are deleted as soon as they are processed,
-// so only quarantined or long-paused ones stay), events from accounts no
+// so only quarantined ones are purged here; pending ones, acknowledged and
+// waiting out a pause, are never deleted), events from accounts no
 // workspace connected (unknown_accounts), dead jobs, ended sign-in
 // sessions and the platform's own audit entries. Those follow the platform's period, the class's default
 // (raw payloads and operational logs 90 d, audit log 365 d).

@@ -28,9 +28,11 @@ type workspacePurge struct {
 func (s *Service) platformPurges() []platformPurge {
 	return []platformPurge{
 		// Raw bodies as received: processed ones are already gone, so
-		// these are quarantined ones and any a long pause left behind.
+		// these are the quarantined ones. Pending ones are events Meta was
+		// told are safe (acknowledged) and still to be applied, however
+		// long a pause (the kill switch) holds them: never deleted here.
 		{ClassRawPayloads, "webhook_deliveries", s.deleter(`DELETE FROM webhook_deliveries WHERE id IN (
-			SELECT id FROM webhook_deliveries WHERE received_at < ? ORDER BY received_at, id LIMIT ?)`)},
+			SELECT id FROM webhook_deliveries WHERE state = 'quarantined' AND received_at < ? ORDER BY received_at, id LIMIT ?)`)},
 		{ClassOperational, "unknown_accounts", s.deleter(`DELETE FROM unknown_accounts WHERE (object, external_id) IN (
 			SELECT object, external_id FROM unknown_accounts WHERE last_seen_at < ? ORDER BY last_seen_at LIMIT ?)`)},
 		// Dead jobs: their payloads may name people; updated_at is when
