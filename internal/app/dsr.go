@@ -43,11 +43,14 @@ func (a *App) privacy() {
 // are kept from starting (or advancing) a flow (P-40, security.md §3.O
 // O-9). It answers nothing for them; the message is stored and a person
 // on the team sees it and can reply.
-type privacyGate struct{ next inbox.Responder }
+type privacyGate struct {
+	gate *dsr.Gate
+	next inbox.Responder
+}
 
 // Respond implements inbox.Responder.
 func (g privacyGate) Respond(ctx context.Context, tx bun.Tx, in inbox.Incoming) (inbox.Response, error) {
-	why, err := dsr.Blocked(ctx, tx, in.Contact.WorkspaceID, in.Contact.ID)
+	why, err := g.gate.Blocked(ctx, tx, in.Contact.WorkspaceID, in.Contact.ID)
 	if err != nil {
 		return inbox.Response{}, fmt.Errorf("privacy gate: %w", err)
 	}

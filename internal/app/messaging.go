@@ -87,12 +87,15 @@ func (a *App) messaging(ctx context.Context) error {
 	a.Canned = canned.NewStore(a.DB, a.Now)
 	// Teams pick assignees for the inbox round-robin (teams.go).
 	a.teams()
+	// The privacy gate (P-40): restricted, objecting, consent-withdrawn
+	// and minor contacts get no automated messages and start no flow.
+	gate := dsr.NewGate(a.DB)
 	a.Inbox = inbox.New(a.DB, a.Keyring, inbox.Options{
 		Now: a.Now, Log: a.Log, Channels: a.Channels, Contacts: a.Contacts,
 		Senders:   map[channel.Type]channel.Sender{channel.Messenger: adapter},
 		Profiles:  map[channel.Type]channel.ProfileFetcher{channel.Messenger: adapter},
 		Adapters:  map[channel.Type]func(channel.Content) ([]channel.Content, error){channel.Messenger: messenger.Adapt},
-		Responder: privacyGate{next: a.FlowRuns}, // blocked contacts start no flow (dsr.go)
+		Responder: privacyGate{gate: gate, next: a.FlowRuns}, // blocked contacts start no flow (dsr.go)
 		// A flow greeting a new contact by name waits for their profile;
 		// the runner hears when the fetch ends.
 		OnProfile: a.FlowRuns,
@@ -109,13 +112,16 @@ func (a *App) messaging(ctx context.Context) error {
 		SendHold: a.KillSwitch.OutboundPaused,
 		// Data-subject rights: automated sends to a restricted, objecting,
 		// consent-withdrawn or minor contact are refused (P-34, P-40).
-		Automation: dsr.Automation,
+		Automation: gate.Automation,
 	})
 	a.Inbox.Register()
 	a.searchIndex()
 	a.FlowRuns.UseInbox(a.Inbox)
 	a.FlowRuns.Register()
 	if err := a.FlowRuns.Prepare(ctx); err != nil {
+		return err
+	}
+	if err := gate.Prepare(ctx); err != nil {
 		return err
 	}
 	if err := a.Inbox.Prepare(ctx); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/contact"
+	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/inbox"
 )
 
@@ -267,41 +268,51 @@ const (
 // no channel, so consent withdrawn on any channel blocks automation on
 // all of them: the safe reading of P-40.
 func Blocked(ctx context.Context, idb bun.IDB, workspaceID, contactID string) (string, error) {
-	f, err := readFlags(ctx, idb, workspaceID, contactID)
-	if err != nil {
+	var flag, withdrawn int
+	if err := idb.NewRaw(sqlBlocked, workspaceID, contactID, workspaceID, contactID).Scan(ctx, &flag, &withdrawn); err != nil {
 		return "", err
 	}
-	switch {
-	case f.Restricted:
-		return BlockRestricted, nil
-	case f.Objected:
-		return BlockObjected, nil
-	case f.Minor:
-		return BlockMinor, nil
-	}
-	// The latest row of each channel is its state now.
-	var n int
-	if err := idb.NewRaw(`SELECT count(*) FROM contact_consents c WHERE c.workspace_id = ? AND c.contact_id = ? AND c.state = 'withdrawn'
-		AND NOT EXISTS (SELECT 1 FROM contact_consents l WHERE l.workspace_id = c.workspace_id AND l.contact_id = c.contact_id
-			AND l.channel_id = c.channel_id AND (l.at > c.at OR (l.at = c.at AND l.id > c.id)))`, workspaceID, contactID).Scan(ctx, &n); err != nil {
-		return "", err
-	}
-	if n > 0 {
-		return BlockWithdrawn, nil
-	}
-	return "", nil
+	return blockedBy(flag, withdrawn), nil
 }
 
-// Automation is the inbox's Options.Automation (stateless, so the inbox
-// can be built before the Service): it refuses every automated
-// send (flow, AI agent, broadcast) to a blocked contact with an error
-// wrapping inbox.ErrRestricted. People on the team are never refused here
-// (the inbox does not ask for their replies).
+// sqlBlocked answers Blocked in one statement, since the webhook path asks
+// it for every message: the flag that blocks (1 restricted, 2 objected,
+// 3 minor, 0 none) and how many channels' latest consent record is a
+// withdrawal (the latest row of each channel is its state now).
+const sqlBlocked = `SELECT
+	COALESCE((SELECT CASE WHEN restricted THEN 1 WHEN objected THEN 2 WHEN minor THEN 3 ELSE 0 END
+		FROM contact_privacy WHERE workspace_id = ? AND contact_id = ?), 0),
+	(SELECT count(*) FROM contact_consents c WHERE c.workspace_id = ? AND c.contact_id = ? AND c.state = 'withdrawn'
+		AND NOT EXISTS (SELECT 1 FROM contact_consents l WHERE l.workspace_id = c.workspace_id AND l.contact_id = c.contact_id
+			AND l.channel_id = c.channel_id AND (l.at > c.at OR (l.at = c.at AND l.id > c.id))))`
+
+// blockedBy is Blocked's answer from sqlBlocked's two columns.
+func blockedBy(flag, withdrawn int) string {
+	switch {
+	case flag == 1:
+		return BlockRestricted
+	case flag == 2:
+		return BlockObjected
+	case flag == 3:
+		return BlockMinor
+	case withdrawn > 0:
+		return BlockWithdrawn
+	}
+	return ""
+}
+
+// Automation is Gate.Automation without prepared statements, for callers
+// off the hot path (and tests).
 func Automation(ctx context.Context, idb bun.IDB, workspaceID, contactID string, sender inbox.SenderType) error {
+	return automation(ctx, workspaceID, contactID, sender, func() (string, error) { return Blocked(ctx, idb, workspaceID, contactID) })
+}
+
+// automation refuses an automated send when blocked says so.
+func automation(ctx context.Context, workspaceID, contactID string, sender inbox.SenderType, blocked func() (string, error)) error {
 	if sender == inbox.SenderAgent || contactID == "" {
 		return nil
 	}
-	why, err := Blocked(ctx, idb, workspaceID, contactID)
+	why, err := blocked()
 	if err != nil {
 		return fmt.Errorf("dsr: automation check: %w", err)
 	}
@@ -309,4 +320,36 @@ func Automation(ctx context.Context, idb bun.IDB, workspaceID, contactID string,
 		return fmt.Errorf("%w (%s)", inbox.ErrRestricted, why)
 	}
 	return nil
+}
+
+// Gate is the privacy check of the webhook and send paths, with its one
+// statement prepared: it is asked for every inbound message (may it start
+// a flow?) and every automated send (the inbox's Options.Automation). It
+// holds no state but the statement, so the inbox can be built with it
+// before the Service.
+type Gate struct{ st *db.Statements }
+
+// NewGate returns the Gate of d; Prepare it once at start.
+func NewGate(d *db.DB) *Gate { return &Gate{st: db.NewStatements(d, "dsr")} }
+
+// Prepare prepares the gate's statement (read inside transactions).
+func (g *Gate) Prepare(ctx context.Context) error {
+	return g.st.Prepare(ctx, []string{sqlBlocked}, nil)
+}
+
+// Blocked is the package's Blocked, prepared.
+func (g *Gate) Blocked(ctx context.Context, idb bun.IDB, workspaceID, contactID string) (string, error) {
+	var flag, withdrawn int
+	if err := g.st.Row(ctx, idb, []any{&flag, &withdrawn}, sqlBlocked, workspaceID, contactID, workspaceID, contactID); err != nil {
+		return "", fmt.Errorf("dsr: blocked: %w", err)
+	}
+	return blockedBy(flag, withdrawn), nil
+}
+
+// Automation is the inbox's Options.Automation: it refuses every
+// automated send (flow, AI agent, broadcast, integration) to a blocked
+// contact with an error wrapping inbox.ErrRestricted. People on the team
+// are never refused here (the inbox does not ask for their replies).
+func (g *Gate) Automation(ctx context.Context, idb bun.IDB, workspaceID, contactID string, sender inbox.SenderType) error {
+	return automation(ctx, workspaceID, contactID, sender, func() (string, error) { return g.Blocked(ctx, idb, workspaceID, contactID) })
 }

@@ -3,6 +3,7 @@ package dsr_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -53,6 +54,21 @@ func TestBlockedContactGetsNoAutomatedSend(t *testing.T) {
 				c.block(t, cid)
 				if why := must[string](t)(dsr.Blocked(ctx, d.R, e.ws, cid)); why != c.why {
 					t.Fatalf("blocked because %q, want %q", why, c.why)
+				}
+				// The webhook path's prepared gate answers the same, also
+				// inside a transaction.
+				gate := dsr.NewGate(d)
+				if err := d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+					why, err := gate.Blocked(ctx, tx, e.ws, cid)
+					if err == nil && why != c.why {
+						err = fmt.Errorf("gate: blocked because %q, want %q", why, c.why)
+					}
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if err := gate.Automation(ctx, d.R, e.ws, cid, inbox.SenderIntegration); !errors.Is(err, inbox.ErrRestricted) {
+					t.Errorf("gate, integration: %v, want ErrRestricted", err)
 				}
 				for _, s := range []inbox.SenderType{inbox.SenderFlow, inbox.SenderAI, inbox.SenderBroadcast} {
 					if err := e.automation(cid, s); !errors.Is(err, inbox.ErrRestricted) {
