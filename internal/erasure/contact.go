@@ -102,7 +102,11 @@ func namedBy(ctx context.Context, tx bun.Tx, workspaceID, contactID string) (nam
 	if err := tx.NewRaw(`SELECT id FROM conversations WHERE workspace_id = ? AND contact_id = ?`, workspaceID, contactID).Scan(ctx, &convs); err != nil {
 		return n, fmt.Errorf("conversations: %w", err)
 	}
-	if err := tx.NewRaw(`SELECT id FROM messages WHERE workspace_id = ? AND contact_id = ?`, workspaceID, contactID).Scan(ctx, &msgs); err != nil {
+	// Through the contact's conversations (messages_conversation): a
+	// message is always its conversation's contact's, and messages has no
+	// index on contact_id, so asking by it would scan the largest table
+	// while erasure holds the writer.
+	if err := tx.NewRaw(sqlContactMessages, workspaceID, contactID, workspaceID).Scan(ctx, &msgs); err != nil {
 		return n, fmt.Errorf("messages: %w", err)
 	}
 	if err := tx.NewRaw(`SELECT external_id FROM contacts WHERE workspace_id = ? AND id = ? AND external_id IS NOT NULL
@@ -120,6 +124,11 @@ func namedBy(ctx context.Context, tx bun.Tx, workspaceID, contactID string) (nam
 	}
 	return n, nil
 }
+
+// sqlContactMessages lists the contact's messages through its
+// conversations.
+const sqlContactMessages = `SELECT id FROM messages WHERE conversation_id IN (SELECT id FROM conversations WHERE workspace_id = ? AND contact_id = ?)
+	AND workspace_id = ?`
 
 // Argument kinds of a contact statement.
 const (
@@ -147,11 +156,12 @@ func contactStatements() []statement {
 		{"search_docs", `DELETE FROM search_docs WHERE workspace_id = ? AND contact_id = ?`, wc},
 		{"search_pending", `DELETE FROM search_pending WHERE workspace_id = ? AND contact_id = ?`, wc},
 		{"conversation_mentions", `DELETE FROM conversation_mentions WHERE workspace_id = ? AND conversation_id IN ` + conv, wcwc},
-		{"conversation_events", `DELETE FROM conversation_events WHERE workspace_id = ? AND contact_id = ?`, wc},
+		// Events and messages go by conversation (their indexes); neither
+		// table is indexed by contact, and every row of theirs belongs to
+		// one of the contact's conversations.
 		{"conversation_events", `DELETE FROM conversation_events WHERE workspace_id = ? AND conversation_id IN ` + conv, wcwc},
 		{"flow_sessions", `DELETE FROM flow_sessions WHERE workspace_id = ? AND contact_id = ?`, wc},
 		{"flow_sessions", `DELETE FROM flow_sessions WHERE workspace_id = ? AND conversation_id IN ` + conv, wcwc},
-		{"messages", `DELETE FROM messages WHERE workspace_id = ? AND contact_id = ?`, wc},
 		{"messages", `DELETE FROM messages WHERE workspace_id = ? AND conversation_id IN ` + conv, wcwc},
 		{"conversations", `DELETE FROM conversations WHERE workspace_id = ? AND contact_id = ?`, wc},
 		{"contact_activity", `DELETE FROM contact_activity WHERE workspace_id = ? AND contact_id = ?`, wc},
