@@ -249,18 +249,32 @@ func refundAll(taken []counted) {
 }
 
 // Logout revokes the caller's session server-side and clears the cookie, so
-// a copy of the old cookie no longer works.
+// a copy of the old cookie no longer works. An administrator signing out
+// while impersonating someone stops that first, so the end is in the audit
+// logs like a "stop impersonating" (the session's end would end it
+// anyway, without a word in them).
 func (a *Auth) Logout(w http.ResponseWriter, r *http.Request) error {
 	p := PrincipalFrom(r.Context())
 	if p == nil || p.Session == nil {
 		a.Guard.ClearSessionCookie(w)
 		return nil
 	}
+	act := Actor(r)
+	if p.Impersonator != nil && a.Guard.Impersonation != nil {
+		// Signing out must work even when the entry cannot be written:
+		// revoking the session ends the impersonation regardless.
+		if err := a.Guard.Impersonation.StopImpersonating(r.Context(), act, p.Session.ID); err != nil && a.Guard.Log != nil {
+			a.Guard.Log.ErrorContext(r.Context(), "impersonation not stopped at sign-out", "err", err)
+		}
+	}
 	if err := a.Accounts.RevokeSession(r.Context(), p.Session.ID); err != nil {
 		return httpx.Internal(err)
 	}
 	a.Guard.ClearSessionCookie(w)
-	a.audit(r, p.User.ID, "auth.logout")
+	// The person signing out is the one really signed in: the
+	// administrator, not the user they acted as.
+	act.UserID, act.ImpersonatorID = p.Real().ID, ""
+	a.record(r, act, "auth.logout")
 	return nil
 }
 
@@ -284,7 +298,12 @@ func (a *Auth) AuditUser(r *http.Request, action string) {
 func (a *Auth) audit(r *http.Request, userID, action string) {
 	act := Actor(r)
 	act.UserID = userID
-	if err := audit.Record(r.Context(), a.DB.W, a.Now(), "", act, action, "user", userID, nil); err != nil && a.Guard.Log != nil {
+	a.record(r, act, action)
+}
+
+// record writes an account-level entry by act about act.UserID.
+func (a *Auth) record(r *http.Request, act audit.Actor, action string) {
+	if err := audit.Record(r.Context(), a.DB.W, a.Now(), "", act, action, "user", act.UserID, nil); err != nil && a.Guard.Log != nil {
 		a.Guard.Log.ErrorContext(r.Context(), "audit write failed", "action", action, "err", err)
 	}
 }

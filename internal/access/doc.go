@@ -5,9 +5,11 @@
 // answer 404, never 403), turns an expired trial into read-only (402),
 // requires an API key scope on the few routes that declare one
 // (Policy.Scope: a key without it gets 403, a signed-in member of the
-// route's role is let through), and runs the sign-up, sign-in and sign-out
-// flows shared by the JSON API and the dashboard, with their rate limits and
-// audit entries.
+// route's role is let through), refuses the routes marked
+// NotWhileImpersonating while a platform administrator acts as someone
+// else (what would outlive the impersonation), and runs the sign-up,
+// sign-in and sign-out flows shared by the JSON API and the dashboard, with
+// their rate limits and audit entries.
 //
 // Every route of every surface is an access.Route; the route-table tests in
 // api and web fail on a route without a policy.

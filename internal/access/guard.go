@@ -36,6 +36,11 @@ type Impersonation interface {
 	// RecordWrite audit-logs a write made while impersonating, in the
 	// workspace's log ("" for none), before it runs.
 	RecordWrite(ctx context.Context, a audit.Actor, workspaceID, route string) error
+	// StopImpersonating ends the impersonation of the administrator's
+	// session adminSessionID, audit-logged, if there is one (sign-out
+	// calls it, so the end is on record and not only implied by the
+	// session's).
+	StopImpersonating(ctx context.Context, a audit.Actor, adminSessionID string) error
 }
 
 // Guard enforces route policies.
@@ -104,7 +109,7 @@ func (g *Guard) authorize(w http.ResponseWriter, r *http.Request, rt Route) (*ht
 		if princ.User == nil { // an API key on a person's route
 			return r, httpx.Forbidden("API keys cannot be used here; sign in instead.")
 		}
-		if princ.Impersonator != nil && rt.Unsafe() && !p.whileActing {
+		if princ.Impersonator != nil && (p.notActing || rt.Unsafe() && !p.whileActing) {
 			return r, errActing
 		}
 		return r, nil
@@ -158,6 +163,11 @@ func (g *Guard) authorize(w http.ResponseWriter, r *http.Request, rt Route) (*ht
 	if !role.AtLeast(p.minRole) {
 		return r, httpx.Forbidden("Your role (" + string(role) + ") cannot do this; ask an owner or admin of the workspace.")
 	}
+	if princ.Impersonator != nil && p.notActing {
+		// Checked after membership and role, so that the answer says
+		// nothing about a workspace the user is not in (404 there).
+		return r, errNotWhileActing
+	}
 	if rt.Unsafe() && !p.readOnlyOK && ws.ReadOnly(g.Now()) {
 		return r, errTrialExpired
 	}
@@ -172,8 +182,13 @@ func (g *Guard) authorize(w http.ResponseWriter, r *http.Request, rt Route) (*ht
 	return r, nil
 }
 
-// errActing refuses account writes while an administrator impersonates.
-var errActing = httpx.Forbidden("You are acting as someone else: stop impersonating to change account settings.")
+// errActing refuses account writes while an administrator impersonates;
+// errNotWhileActing the workspace routes marked NotWhileImpersonating.
+var (
+	errActing         = httpx.Forbidden("You are acting as someone else: stop impersonating to change account settings.")
+	errNotWhileActing = &httpx.Error{Status: http.StatusForbidden, Code: "not_while_impersonating",
+		Message: "Not while acting as someone else: stop impersonating first. Only the user themselves can do this."}
+)
 
 // platformAdmin checks an operator-console caller: the person really
 // signed in must be a platform administrator (404 otherwise: the console

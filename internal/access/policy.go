@@ -24,6 +24,9 @@ type Policy struct {
 	// deleting lets a member route reach a workspace being deleted (the
 	// pages that show and cancel that).
 	deleting bool
+	// notActing refuses the route, whatever its method, while an
+	// administrator impersonates someone (security.md §3.B B-7).
+	notActing bool
 }
 
 // Public routes need no caller (sign-up, login, health, webhooks).
@@ -53,6 +56,19 @@ func PlatformAdmin() Policy { return Policy{signedIn: true, platformAdmin: true}
 // user's password, 2FA, new workspaces) is refused then, since it would
 // act on the user's own account rather than in a workspace.
 func (p Policy) AllowedWhileImpersonating() Policy { p.whileActing = true; return p }
+
+// NotWhileImpersonating refuses the route (with 403, whatever its method)
+// while a platform administrator acts as someone else (security.md §3.B
+// B-7). Impersonating is for seeing what a user sees and fixing things in
+// their workspace under the audit log, not for leaving something behind
+// that outlives it: an API key, an invitation or a membership the
+// administrator could use afterwards, a changed role, a workspace's
+// deletion requested or cancelled, personal data exported, or data erased
+// or merged for good. Those stay with the people themselves.
+func (p Policy) NotWhileImpersonating() Policy { p.notActing = true; return p }
+
+// RefusedWhileImpersonating reports whether NotWhileImpersonating is set.
+func (p Policy) RefusedWhileImpersonating() bool { return p.notActing }
 
 // IsPlatformAdmin reports whether the route is the operator console's.
 func (p Policy) IsPlatformAdmin() bool { return p.platformAdmin }

@@ -120,6 +120,10 @@ type API struct {
 }
 
 // Routes is the whole JSON API surface with each route's access policy.
+// Routes whose effect would outlive an administrator's impersonation (API
+// keys, invitations, roles and membership, deleting the workspace or
+// cancelling that, privacy exports, erasure, merging) are refused while
+// impersonating (NotWhileImpersonating, security.md B-7).
 func (a *API) Routes() []access.Route {
 	var (
 		public   = access.Public()
@@ -154,21 +158,21 @@ func (a *API) Routes() []access.Route {
 		route("GET", ws, viewer, a.getWorkspace),
 		route("PATCH", ws, admin, a.updateWorkspace),
 		route("GET", ws+"/members", viewer, a.listMembers),
-		route("PATCH", ws+"/members/{user_id}", admin.SessionOnly(), a.changeRole),
-		route("DELETE", ws+"/members/{user_id}", admin.SessionOnly().AllowedWhenReadOnly(), a.removeMember),
-		route("DELETE", ws+"/membership", viewer.SessionOnly().AllowedWhenReadOnly(), a.leave),
+		route("PATCH", ws+"/members/{user_id}", admin.SessionOnly().NotWhileImpersonating(), a.changeRole),
+		route("DELETE", ws+"/members/{user_id}", admin.SessionOnly().AllowedWhenReadOnly().NotWhileImpersonating(), a.removeMember),
+		route("DELETE", ws+"/membership", viewer.SessionOnly().AllowedWhenReadOnly().NotWhileImpersonating(), a.leave),
 		route("GET", ws+"/invitations", admin, a.listInvitations),
-		route("POST", ws+"/invitations", admin.SessionOnly(), a.invite),
-		route("DELETE", ws+"/invitations/{invitation_id}", admin.SessionOnly().AllowedWhenReadOnly(), a.revokeInvitation),
+		route("POST", ws+"/invitations", admin.SessionOnly().NotWhileImpersonating(), a.invite),
+		route("DELETE", ws+"/invitations/{invitation_id}", admin.SessionOnly().AllowedWhenReadOnly().NotWhileImpersonating(), a.revokeInvitation),
 		route("GET", ws+"/api-keys", admin.SessionOnly(), a.listAPIKeys),
-		route("POST", ws+"/api-keys", admin.SessionOnly(), a.createAPIKey),
-		route("DELETE", ws+"/api-keys/{key_id}", admin.SessionOnly().AllowedWhenReadOnly(), a.revokeAPIKey),
+		route("POST", ws+"/api-keys", admin.SessionOnly().NotWhileImpersonating(), a.createAPIKey),
+		route("DELETE", ws+"/api-keys/{key_id}", admin.SessionOnly().AllowedWhenReadOnly().NotWhileImpersonating(), a.revokeAPIKey),
 		route("GET", ws+"/audit-log", admin, a.workspaceAuditLog),
 		// Deleting the workspace (deletion.go, P-33): owners only, signed
 		// in, also after a trial ended; cancelling is the one route that
 		// reaches a workspace being deleted.
-		route("POST", ws+"/deletion", access.Member(workspace.RoleOwner).SessionOnly().AllowedWhenReadOnly(), a.requestWorkspaceDeletion),
-		route("DELETE", ws+"/deletion", access.Member(workspace.RoleOwner).SessionOnly().AllowedWhenReadOnly().WhileDeleting(), a.cancelWorkspaceDeletion),
+		route("POST", ws+"/deletion", access.Member(workspace.RoleOwner).SessionOnly().AllowedWhenReadOnly().NotWhileImpersonating(), a.requestWorkspaceDeletion),
+		route("DELETE", ws+"/deletion", access.Member(workspace.RoleOwner).SessionOnly().AllowedWhenReadOnly().WhileDeleting().NotWhileImpersonating(), a.cancelWorkspaceDeletion),
 		// Retention (P-35): everyone reads the periods, admins change them
 		// and place legal holds (retention.go). Holds stay open after the
 		// trial: placing one only stops deletion, lifting one resumes it.
@@ -227,11 +231,11 @@ func (a *API) Routes() []access.Route {
 		// Search over contacts and messages: everyone who reads them.
 		route("GET", ws+"/search", viewer, a.searchWorkspace),
 		// Merging two contacts cannot be undone: admins only (merge.go).
-		route("POST", ws+"/contacts/{contact_id}/merge", admin, a.mergeContacts),
+		route("POST", ws+"/contacts/{contact_id}/merge", admin.NotWhileImpersonating(), a.mergeContacts),
 		// Erasure cannot be undone: admins only; open after a trial ends
 		// (erasure.go, P-33).
-		route("DELETE", ws+"/contacts/{contact_id}", admin.AllowedWhenReadOnly(), a.eraseContact),
-		route("DELETE", ws+"/conversations/{conversation_id}", admin.AllowedWhenReadOnly(), a.deleteConversation),
+		route("DELETE", ws+"/contacts/{contact_id}", admin.AllowedWhenReadOnly().NotWhileImpersonating(), a.eraseContact),
+		route("DELETE", ws+"/conversations/{conversation_id}", admin.AllowedWhenReadOnly().NotWhileImpersonating(), a.deleteConversation),
 
 		// Private notes on conversations: agents write them, their author
 		// edits them, the author or an admin deletes them. Mentions are a
@@ -340,15 +344,15 @@ func (a *API) Routes() []access.Route {
 		route("POST", ws+"/privacy-requests/{request_id}/acknowledge", agent, a.acknowledgePrivacyRequest),
 		route("POST", ws+"/privacy-requests/{request_id}/complete", agent, a.completePrivacyRequest),
 		route("POST", ws+"/privacy-requests/{request_id}/refuse", agent, a.refusePrivacyRequest),
-		route("POST", ws+"/privacy-requests/{request_id}/erase", admin, a.erasePrivacyRequest),
+		route("POST", ws+"/privacy-requests/{request_id}/erase", admin.NotWhileImpersonating(), a.erasePrivacyRequest),
 		route("GET", ws+"/contacts/{contact_id}/privacy", viewer, a.getContactPrivacy),
 		route("PATCH", ws+"/contacts/{contact_id}/privacy", agent, a.patchContactPrivacy),
 		route("GET", ws+"/contacts/{contact_id}/access-summary", viewer, a.contactAccessSummary),
 		route("POST", ws+"/contacts/{contact_id}/consents", agent, a.recordConsent),
 		route("POST", ws+"/contacts/{contact_id}/corrections", agent, a.correctContact),
-		route("POST", ws+"/contacts/{contact_id}/exports", admin, a.startContactExport),
+		route("POST", ws+"/contacts/{contact_id}/exports", admin.NotWhileImpersonating(), a.startContactExport),
 		route("GET", ws+"/privacy-exports/{export_id}", admin, a.getContactExport),
-		route("GET", ws+"/privacy-exports/{export_id}/download", admin, a.downloadContactExport),
+		route("GET", ws+"/privacy-exports/{export_id}/download", admin.NotWhileImpersonating(), a.downloadContactExport),
 	}
 }
 

@@ -17,8 +17,10 @@ import (
 	"github.com/parleyhq/parley/internal/backup"
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/dsr"
 	"github.com/parleyhq/parley/internal/erasure"
 	"github.com/parleyhq/parley/internal/keyring"
+	"github.com/parleyhq/parley/internal/media"
 )
 
 // The operator's backup commands (issue 6 item 7, docs/operations/backup.md):
@@ -35,7 +37,8 @@ const backupUsage = `Usage:
   parley restore --from DIR/parley-backup-… [--tombstones FILE]
       restore a backup into an empty data directory (PARLEY_DATA_DIR, with
       the master key in place), replaying the tombstones in FILE and in the
-      backup before the database takes the name the server opens
+      backup before the database takes the name the server opens (without
+      --tombstones it warns: what was erased after the backup comes back)
   parley tombstones export [--since 2026-11-01T00:00:00Z] [--out FILE]
       write the erasure log (contacts and workspaces erased) to FILE or
       standard output, to keep it outside the backups
@@ -74,7 +77,7 @@ func backupCommand(ctx context.Context, cmd string, args []string, getenv func(s
 			if *from == "" {
 				return usageError("--from is required")
 			}
-			return restoreDB(ctx, cfg, *from, *tombs, stdout)
+			return restoreDB(ctx, cfg, *from, *tombs, stdout, stderr)
 		}
 	case "tombstones":
 		if len(args) == 0 {
@@ -146,7 +149,15 @@ func backupDB(ctx context.Context, cfg *config.Config, out string, stdout io.Wri
 	return nil
 }
 
-func restoreDB(ctx context.Context, cfg *config.Config, from, tombFile string, stdout io.Writer) error {
+// noTombstonesWarning is what `parley restore` prints (to standard error)
+// when run without --tombstones: the backup's own tombstones are replayed,
+// but erasures made after it was taken are only in the current export.
+const noTombstonesWarning = `warning: restoring without --tombstones: contacts and workspaces erased after this backup was taken come back.
+  Give the current erasure log with --tombstones FILE (written by ` + "`parley tombstones export`" + ` on the instance being replaced),
+  or run ` + "`parley tombstones replay FILE`" + ` before starting the server.
+`
+
+func restoreDB(ctx context.Context, cfg *config.Config, from, tombFile string, stdout, stderr io.Writer) error {
 	if cfg.DatabaseURL != "" {
 		return backup.ErrPostgres
 	}
@@ -159,6 +170,11 @@ func restoreDB(ctx context.Context, cfg *config.Config, from, tombFile string, s
 		if ts, err = readTombstoneFile(tombFile); err != nil {
 			return err
 		}
+	} else {
+		// Not refused: the current log may be lost with the instance,
+		// and the backup's own tombstones are still replayed. But the
+		// operator must know what comes back (M-6).
+		fmt.Fprint(stderr, noTombstonesWarning)
 	}
 	res, err := backup.Restore(ctx, backup.RestoreOptions{From: from, DataDir: cfg.DataDir, Tombstones: ts,
 		Replayer: func(d *db.DB) (backup.Replayer, error) { return newReplayer(d, m), nil }})
@@ -265,18 +281,34 @@ func readTombstoneFile(path string) ([]backup.Tombstone, error) {
 }
 
 // tombstoneService is the erasure service over a database the server is
-// not running on (no hooks: media files are outside the database backup,
-// and sealed under the keys the replay destroys).
+// not running on, without hooks (enough to list tombstones).
 func tombstoneService(d *db.DB, m *keyring.Master) *erasure.Service {
 	now := func() time.Time { return time.Now().UTC() }
 	return erasure.New(d, keyring.New(d, m, keyring.Options{Now: now}), erasure.Options{Now: now, Log: slog.New(slog.DiscardHandler), Master: m})
+}
+
+// replayService is tombstoneService with the erasure hooks of the live
+// app (erasure.go) that act on database rows, so that a replayed erasure
+// removes what a live one does: the contact's media rows, and its
+// data-subject records (exports, consent, privacy flags; its requests keep
+// no contact ID nor reason). Media files are outside the database backup:
+// the live erasure removed them, and the media sweep removes any left
+// without a row.
+func replayService(d *db.DB, m *keyring.Master) *erasure.Service {
+	s := tombstoneService(d, m)
+	now := func() time.Time { return time.Now().UTC() }
+	kr := keyring.New(d, m, keyring.Options{Now: now})
+	quiet := slog.New(slog.DiscardHandler)
+	s.OnErase("media", media.New(d, kr, nil, media.Options{Now: now, Log: quiet}).EraseContact)
+	s.OnErase("dsr", dsr.New(d, kr, dsr.Options{Now: now, Log: quiet}).ForgetContact)
+	return s
 }
 
 // replayer adapts erasure.Service to backup.Replayer, adding the
 // tombstones the database holds itself (harmless: Replay is idempotent).
 type replayer struct{ s *erasure.Service }
 
-func newReplayer(d *db.DB, m *keyring.Master) replayer { return replayer{tombstoneService(d, m)} }
+func newReplayer(d *db.DB, m *keyring.Master) replayer { return replayer{replayService(d, m)} }
 
 func (r replayer) Replay(ctx context.Context, ts []backup.Tombstone) (int, error) {
 	own, err := r.s.Tombstones(ctx, time.Time{})

@@ -120,7 +120,7 @@ func TestBackupRestoreDrill(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("parley restore: %d %s", code, msg)
 	}
-	if !strings.Contains(msg, "1 subjects erased again") {
+	if !strings.Contains(msg, "1 subjects erased again") || strings.Contains(msg, "warning:") {
 		t.Errorf("restore said: %s", msg)
 	}
 	rd, err := db.Open(ctx, "", restored, db.Options{})
@@ -143,8 +143,13 @@ func TestBackupRestoreDrill(t *testing.T) {
 
 	control := t.TempDir()
 	cenv := map[string]string{"PARLEY_DATA_DIR": control, "PARLEY_MASTER_KEY": env["PARLEY_MASTER_KEY"]}
-	if code, msg := parley(t, cenv, "restore", "--from", from); code != 0 {
+	code, msg = parley(t, cenv, "restore", "--from", from)
+	if code != 0 {
 		t.Fatalf("control restore: %d %s", code, msg)
+	}
+	// Without the log the operator is told what comes back.
+	if !strings.Contains(msg, "warning: restoring without --tombstones") || !strings.Contains(msg, "erased after this backup was taken come back") {
+		t.Errorf("a restore without --tombstones did not warn: %s", msg)
 	}
 	cd, err := db.Open(ctx, "", control, db.Options{})
 	if err != nil {
@@ -240,6 +245,15 @@ func TestTombstoneReplayCommand(t *testing.T) {
 					insertRow(t, d, table, row)
 				}
 			}
+			// A privacy request naming the contact, as the backup held it
+			// (the erasure unlinked it in the live database).
+			now := time.Now().UTC()
+			if _, err := d.W.ExecContext(ctx, `INSERT INTO dsr_requests (id, workspace_id, contact_id, kind, state, received_at,
+				acknowledge_by, complete_by, reason, created_by, created_at, updated_at)
+				VALUES ('dsr-restored', ?, ?, 'access', 'received', ?, ?, ?, 'canary reason', 'user:x', ?, ?)`,
+				p.ws, erased, now, now, now, now, now); err != nil {
+				t.Fatal(err)
+			}
 			if !msg.opens(t, d, master) {
 				t.Fatal("the simulated restore did not bring the key back")
 			}
@@ -249,6 +263,10 @@ func TestTombstoneReplayCommand(t *testing.T) {
 			}
 			if n := countRows(t, d, `SELECT count(*) FROM contacts WHERE id = ?`, erased); n != 0 {
 				t.Error("the contact is still there after the replay")
+			}
+			// The live erasure's dsr hook ran on the replay too.
+			if n := countRows(t, d, `SELECT count(*) FROM dsr_requests WHERE id = 'dsr-restored' AND contact_id IS NULL AND reason = ''`); n != 1 {
+				t.Error("the replay left the privacy request naming the contact, with its reason")
 			}
 			if msg.opens(t, d, master) {
 				t.Error("the old ciphertext opens after the replay")

@@ -277,11 +277,12 @@ func TestWorkspaceDeletionCancelRestores(t *testing.T) {
 		}
 		after := tablesOfDump(dbtest.DumpText(t, d))
 		// What a deletion and its cancellation may change: the workspace's
-		// own row (updated_at), its channels (disconnected), the audit log,
-		// and the job and session bookkeeping.
+		// own row (updated_at), its channels (disconnected), its pending
+		// invitations (withdrawn, so none can be accepted meanwhile), the
+		// audit log, and the job and session bookkeeping.
 		// The search index is derived from the rows and kept up by a
 		// background indexer that follows the (moved) clock.
-		changed := map[string]bool{"workspaces": true, "channels": true, "audit_log": true, "jobs": true, "job_periodic": true, "sessions": true, "unknown_accounts": true, "sqlite_sequence": true,
+		changed := map[string]bool{"workspaces": true, "channels": true, "invitations": true, "audit_log": true, "jobs": true, "job_periodic": true, "sessions": true, "unknown_accounts": true, "sqlite_sequence": true,
 			"search_docs": true, "search_grams": true, "search_cursors": true, "search_pending": true}
 		for table, rows := range before {
 			if changed[table] {

@@ -3,13 +3,16 @@ package app
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/uptrace/bun"
 
+	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/dsr"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/media"
 	"github.com/parleyhq/parley/internal/retention"
 )
 
@@ -27,7 +30,7 @@ import (
 func (a *App) privacy() {
 	a.DSR = dsr.New(a.DB, a.Keyring, dsr.Options{
 		Now: a.Now, Log: a.Log.With("component", "dsr"),
-		Contacts: a.Contacts, Activity: a.Activity, Inbox: a.Inbox, Jobs: a.Jobs,
+		Contacts: a.Contacts, Activity: a.Activity, Inbox: a.Inbox, Timeline: a.Timeline, Jobs: a.Jobs,
 	})
 	if a.Media != nil {
 		a.DSR.SetMedia(mediaExport{a})
@@ -64,8 +67,16 @@ func (g privacyGate) Respond(ctx context.Context, tx bun.Tx, in inbox.Incoming) 
 // store, opened (dsr.Media).
 type mediaExport struct{ a *App }
 
-// ContactObjects implements dsr.Media.
-func (m mediaExport) ContactObjects(ctx context.Context, workspaceID, contactID string, fn func(name, contentType string, r io.Reader) error) error {
+// notIncluded is why an attachment is missing from an export, in words the
+// person reading their archive understands.
+const notIncluded = "could not be included: its file is missing or can no longer be opened"
+
+// ContactObjects implements dsr.Media. An object whose file is gone or
+// unreadable (media.ErrUnreadable), or that was deleted since the list was
+// read, is skipped and reported; any other error (the database or the
+// storage backend failing) stops the export, which is retried.
+func (m mediaExport) ContactObjects(ctx context.Context, workspaceID, contactID string,
+	fn func(name, contentType string, r io.Reader) error, skipped func(name, reason string)) error {
 	var ids []string
 	if err := m.a.DB.R.NewRaw(`SELECT id FROM media_objects WHERE workspace_id = ? AND contact_id = ? ORDER BY created_at, id`,
 		workspaceID, contactID).Scan(ctx, &ids); err != nil {
@@ -73,7 +84,17 @@ func (m mediaExport) ContactObjects(ctx context.Context, workspaceID, contactID 
 	}
 	for _, id := range ids {
 		o, data, err := m.a.Media.Open(ctx, workspaceID, id)
-		if err != nil {
+		switch {
+		case errors.Is(err, db.ErrNotFound):
+			continue // deleted meanwhile: no longer held
+		case errors.Is(err, media.ErrUnreadable):
+			name := id
+			if o, err := m.a.Media.Get(ctx, workspaceID, id); err == nil && o.Name != "" {
+				name = id + "-" + o.Name
+			}
+			skipped(name, notIncluded)
+			continue
+		case err != nil:
 			return fmt.Errorf("media export: %w", err)
 		}
 		name := o.Name

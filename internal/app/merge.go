@@ -53,7 +53,20 @@ func (a *App) mergeMovers() []contact.Mover {
 		},
 		a.DSR.MoveContact, // consent, flags and privacy requests (dsr.go)
 		a.recordMerge,
+		a.tombstoneMerged,
 	}
+}
+
+// tombstoneMerged writes the gone contact's tombstone in the merge's
+// transaction (erasure.Service.RecordContact), as an erasure does: the
+// merge deletes it and destroys its key, and a backup from before the
+// merge, once restored, must not bring it back as a second copy of the
+// person (M-6; a later erasure of the kept contact would not name it).
+func (a *App) tombstoneMerged(ctx context.Context, tx bun.Tx, m contact.Merging) error {
+	if err := a.Erasure.RecordContact(ctx, tx, m.WorkspaceID, m.GoneID); err != nil {
+		return fmt.Errorf("app: merge contacts: %w", err)
+	}
+	return nil
 }
 
 // recordMerge writes the "merge" entry on the kept contact's activity

@@ -12,6 +12,7 @@ import (
 	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/erasure"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/pipeline"
 	"github.com/parleyhq/parley/internal/testutil/apptest"
@@ -132,6 +133,78 @@ func TestMergeContactsMovesEverything(t *testing.T) {
 			if n != 0 {
 				t.Errorf("%s still has %d rows of the gone contact", tb, n)
 			}
+		}
+	})
+}
+
+// Security.md M-6 for merges: the merged-away contact is deleted and its
+// key destroyed like an erased one, so the merge writes its tombstone in
+// the merge's transaction; a restored copy from before the merge that
+// still holds it (row and key) gets it erased again by Replay.
+func TestMergeContactsTombstonesGone(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a := apptest.New(t, d)
+		ctx := context.Background()
+		owner := a.SignUp(t, "merge-tomb")
+		ws := owner.CreateWorkspace(t, "Merge tombstone")
+		actor := audit.Actor{UserID: owner.ID}
+		contactOf := func(n int) string {
+			ch := fixture.Messenger(t, a.Channels, ws, fmt.Sprintf("92%013d", n), fmt.Sprintf("EAA-tomb-%d", n))
+			err := a.DB.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				_, err := a.Inbox.Ingest(ctx, tx, ch, []channel.Inbound{{Type: channel.Messenger, Kind: channel.EventMessage,
+					AccountID: ch.ExternalID, UserID: fmt.Sprintf("72%014d", n), At: a.Clock.Now(), MID: fmt.Sprintf("m_tomb_%d", n), Content: channel.Content{Text: "hi"}}})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			list, err := a.Inbox.Conversations(ctx, ws, inbox.ListOptions{ChannelID: ch.ID})
+			if err != nil || len(list) != 1 {
+				t.Fatalf("seed: %v, %v", list, err)
+			}
+			return list[0].ContactID
+		}
+		keep, gone := contactOf(1), contactOf(2)
+		backup := map[string][]map[string]any{}
+		for _, table := range []string{"contacts", "contact_keys"} {
+			backup[table] = rowsOf(t, d, `SELECT * FROM `+table+` WHERE workspace_id = ? AND `+idColumn(table)+` = ?`, ws, gone)
+		}
+		if _, err := a.MergeContacts(ctx, actor, ws, keep, gone); err != nil {
+			t.Fatal(err)
+		}
+		ts, err := a.Erasure.Tombstones(ctx, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := erasure.Tombstone{Kind: erasure.KindContact, WorkspaceID: ws, Subject: a.Erasure.Subject(gone)}
+		var found bool
+		for _, tb := range ts {
+			if tb.Subject == a.Erasure.Subject(keep) {
+				t.Error("the kept contact has a tombstone")
+			}
+			found = found || (tb.Kind == want.Kind && tb.WorkspaceID == want.WorkspaceID && tb.Subject == want.Subject)
+		}
+		if !found {
+			t.Fatalf("tombstones %+v: none for the merged contact", ts)
+		}
+		// What a restore from before the merge brings back.
+		for _, table := range []string{"contacts", "contact_keys"} {
+			for _, row := range backup[table] {
+				insertRow(t, d, table, row)
+			}
+		}
+		n, err := a.Erasure.Replay(ctx, ts)
+		if err != nil || n != 1 {
+			t.Fatalf("replay erased %d, %v; want 1", n, err)
+		}
+		if n := countRows(t, d, `SELECT count(*) FROM contacts WHERE id = ?`, gone); n != 0 {
+			t.Error("the merged contact is back after the replay")
+		}
+		if n := countRows(t, d, `SELECT count(*) FROM contact_keys WHERE contact_id = ?`, gone); n != 0 {
+			t.Error("the merged contact's key is back after the replay")
+		}
+		if n := countRows(t, d, `SELECT count(*) FROM contacts WHERE id = ?`, keep); n != 1 {
+			t.Error("the replay took the kept contact")
 		}
 	})
 }

@@ -69,6 +69,9 @@ func (a *App) messaging(ctx context.Context) error {
 	a.contactsIO()
 	a.callLogs()
 	a.Flows = flow.NewStore(a.DB, a.Keyring, a.Contacts, a.Now)
+	// The privacy gate (P-40): restricted, objecting, consent-withdrawn
+	// and minor contacts get no automated messages and start no flow.
+	gate := dsr.NewGate(a.DB)
 	// Flows answer through the inbox (they are its Responder) and the
 	// inbox applies their later work (delays, requests) for them.
 	a.FlowRuns = run.New(run.Options{
@@ -79,6 +82,14 @@ func (a *App) messaging(ctx context.Context) error {
 		Stages: a.Pipelines,
 		// Business hours without a zone of their own are the workspace's.
 		TimeZone: a.workspaceZone,
+		// What delays, timeouts and requests resume later waits while the
+		// kill switch pauses processing (P-37), and ends without a word
+		// for a blocked contact (P-34, P-40).
+		Paused: func(ws string) bool {
+			s := a.KillSwitch.Current()
+			return s.ProcessingPausedAll() || s.ProcessingHeld()[ws]
+		},
+		Blocked: gate.Blocked,
 	})
 	a.Sends = job.New(a.DB, job.Options{Workers: sendWorkers, Now: a.Now, Log: a.Log.With("queue", "sends")})
 	// The inbox records every ownership, assignment and status change on
@@ -87,9 +98,6 @@ func (a *App) messaging(ctx context.Context) error {
 	a.Canned = canned.NewStore(a.DB, a.Now)
 	// Teams pick assignees for the inbox round-robin (teams.go).
 	a.teams()
-	// The privacy gate (P-40): restricted, objecting, consent-withdrawn
-	// and minor contacts get no automated messages and start no flow.
-	gate := dsr.NewGate(a.DB)
 	a.Inbox = inbox.New(a.DB, a.Keyring, inbox.Options{
 		Now: a.Now, Log: a.Log, Channels: a.Channels, Contacts: a.Contacts,
 		Senders:   map[channel.Type]channel.Sender{channel.Messenger: adapter},

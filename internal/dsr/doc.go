@@ -17,12 +17,17 @@
 //
 // Summary (access), StartExport (a durable "dsr.export" job with progress
 // producing a zip sealed under the contact's key; downloadable until it
-// expires, then the archive is dropped), Correct (names and field values
-// through package contact), Erase (through a ContactEraser: package
-// erasure), SetFlags (restricted, objected, minor) and RecordConsent
-// (given or withdrawn, per channel, with time, source and actor). Each can
-// name an open request of the matching kind, which it completes in the
-// same transaction.
+// expires, then the archive is dropped; it holds the contact's data, the
+// team's private notes on their conversations (read through package
+// timeline) and their attachments, lists attachments whose file is lost
+// as not included, and fails at once, saying why, past MaxArchiveBytes),
+// Correct (names and field values through package contact), Erase
+// (through a ContactEraser: package erasure), SetFlags (restricted,
+// objected, minor) and RecordConsent (given or withdrawn, per channel or
+// for all channels, with time, source and actor; a later record for all
+// channels supersedes every earlier one). Each can name an open request
+// of the matching kind, which it completes in the same transaction (a
+// restriction only by restricting, an objection only by recording it).
 //
 // # Enforcement
 //
@@ -32,7 +37,8 @@
 // Responder so that inbound messages of a blocked contact start no flow.
 // People on the team can still reply.
 //
-// dsr imports contact, activity, inbox, channel, keyring, job, audit, db
+// dsr imports contact, activity, timeline (private notes on
+// conversations, for exports), inbox, channel, keyring, job, audit, db
 // and validate; it must
 // not import net/http, api, web, app or erasure (erasure reaches it through
 // ForgetContact, registered at wiring; it reaches erasure through the

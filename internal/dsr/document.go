@@ -2,12 +2,15 @@ package dsr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/parleyhq/parley/internal/activity"
 	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/timeline"
 )
 
 // FormatVersion names the layout of contact.json in export archives.
@@ -24,7 +27,8 @@ type Document struct {
 	Identities []DocIdentity     `json:"identities"`
 	Fields     map[string]string `json:"fields"`
 	Tags       []string          `json:"tags"`
-	// Activity holds notes and every other activity entry, oldest first.
+	// Activity holds the contact's notes and every other activity entry,
+	// oldest first (notes on a conversation are in Conversations).
 	Activity      []DocActivity     `json:"activity"`
 	Conversations []DocConversation `json:"conversations"`
 	Consents      []DocConsent      `json:"consents"`
@@ -32,9 +36,19 @@ type Document struct {
 	Requests      []DocRequest      `json:"requests"`
 	// Attachments lists the files under attachments/ in the archive.
 	Attachments []string `json:"attachments"`
+	// NotIncluded lists the attachments that could not be included (their
+	// file is missing or unreadable), so the person knows they exist.
+	NotIncluded []DocNotIncluded `json:"attachments_not_included"`
 	// SharedWith names where the contact's messages went: the platforms of
 	// the channels they wrote on.
 	SharedWith []string `json:"shared_with"`
+}
+
+// DocNotIncluded is an attachment that could not be included in the
+// archive, and why.
+type DocNotIncluded struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 // DocContact is the contact's profile.
@@ -67,13 +81,30 @@ type DocActivity struct {
 	At    time.Time         `json:"at"`
 }
 
-// DocConversation is one conversation with its messages, oldest first.
+// DocConversation is one conversation with its messages and the team's
+// private notes on it, each oldest first.
 type DocConversation struct {
 	ID        string       `json:"id"`
 	ChannelID string       `json:"channel_id"`
 	Status    string       `json:"status"`
 	CreatedAt time.Time    `json:"created_at"`
 	Messages  []DocMessage `json:"messages"`
+	Notes     []DocNote    `json:"notes"`
+}
+
+// DocNote is one private note the team wrote on a conversation: notes are
+// about the person, so they are theirs to see (Art 15).
+type DocNote struct {
+	ID string `json:"id"`
+	// Author is who wrote it ("user:<id>" or "api_key:<id>").
+	Author   string    `json:"author"`
+	At       time.Time `json:"at"`
+	EditedAt time.Time `json:"edited_at,omitzero"`
+	// Text is the note as written; "" when Erased.
+	Text string `json:"text"`
+	// Erased: the text was erased for good (the key it was sealed under is
+	// destroyed) and cannot be exported.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // DocMessage is one message, its content opened.
@@ -125,7 +156,7 @@ func (s *Service) document(ctx context.Context, workspaceID, contactID string, r
 	doc := Document{
 		Format: FormatVersion, ExportedAt: s.now(), Fields: map[string]string{}, Tags: []string{},
 		Activity: []DocActivity{}, Conversations: []DocConversation{}, Consents: []DocConsent{}, Requests: []DocRequest{},
-		Attachments: []string{}, SharedWith: []string{}, Identities: []DocIdentity{},
+		Attachments: []string{}, NotIncluded: []DocNotIncluded{}, SharedWith: []string{}, Identities: []DocIdentity{},
 		Contact: DocContact{ID: ct.ID, FirstName: ct.FirstName, LastName: ct.LastName, Locale: ct.Locale, PictureURL: ct.PictureURL,
 			Stage: ct.Stage, Subscribed: ct.Subscribed, SubscribedAt: ct.SubscribedAt, UnsubscribedAt: ct.UnsubscribedAt, CreatedAt: ct.CreatedAt},
 	}
@@ -182,7 +213,7 @@ func (s *Service) document(ctx context.Context, workspaceID, contactID string, r
 		return Document{}, err
 	}
 	for i, c := range convs {
-		dc, err := s.conversation(ctx, workspaceID, c)
+		dc, err := s.conversation(ctx, workspaceID, contactID, c)
 		if err != nil {
 			return Document{}, err
 		}
@@ -266,8 +297,9 @@ func (s *Service) conversations(ctx context.Context, workspaceID, contactID stri
 	return out, nil
 }
 
-// conversation reads every message of c, oldest first, opened by the inbox.
-func (s *Service) conversation(ctx context.Context, workspaceID string, c convRef) (DocConversation, error) {
+// conversation reads every message of c, oldest first, opened by the
+// inbox, and its private notes.
+func (s *Service) conversation(ctx context.Context, workspaceID, contactID string, c convRef) (DocConversation, error) {
 	var msgs []inbox.Message
 	before := ""
 	for {
@@ -287,7 +319,49 @@ func (s *Service) conversation(ctx context.Context, workspaceID string, c convRe
 		dc.Messages = append(dc.Messages, DocMessage{ID: m.ID, Direction: string(m.Direction), Sender: string(m.SenderType), Kind: m.Kind,
 			Content: m.Content, Deleted: m.Deleted, Status: string(m.Status), At: m.CreatedAt})
 	}
+	notes, err := s.notes(ctx, workspaceID, contactID, c.ID)
+	if err != nil {
+		return DocConversation{}, err
+	}
+	dc.Notes = notes
 	return dc, nil
+}
+
+// notes reads the private notes of the contact's conversation, oldest
+// first, opened by the timeline (none without Options.Timeline). A note
+// whose event names another contact is left out: an export never carries
+// another person's data.
+func (s *Service) notes(ctx context.Context, workspaceID, contactID, conversationID string) ([]DocNote, error) {
+	out := []DocNote{}
+	if s.opt.Timeline == nil {
+		return out, nil
+	}
+	var all []timeline.Entry
+	var before time.Time
+	for {
+		page, err := s.opt.Timeline.List(ctx, workspaceID, conversationID, time.Time{}, before, timeline.MaxPage)
+		if errors.Is(err, db.ErrNotFound) {
+			return out, nil // the conversation was deleted meanwhile: nothing of it is held
+		}
+		if err != nil {
+			return nil, fmt.Errorf("notes: %w", err)
+		}
+		all = append(all, page...)
+		if len(page) < timeline.MaxPage {
+			break
+		}
+		// A page ends with every event at its oldest instant: the next
+		// one starts strictly before it.
+		before = page[len(page)-1].At
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		e := all[i]
+		if e.Kind != timeline.KindNote || e.Note == nil || e.ContactID != contactID {
+			continue
+		}
+		out = append(out, DocNote{ID: e.ID, Author: e.Actor, At: e.At, EditedAt: e.Note.EditedAt, Text: e.Note.Text, Erased: e.Note.Erased})
+	}
+	return out, nil
 }
 
 func contains(xs []string, x string) bool {

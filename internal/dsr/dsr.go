@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/job"
 	"github.com/parleyhq/parley/internal/keyring"
+	"github.com/parleyhq/parley/internal/timeline"
 )
 
 // Deadlines of a request, from its receipt (GDPR Art 12(3); P-34).
@@ -25,6 +26,14 @@ const (
 // DefaultExportTTL is how long an export archive stays downloadable when
 // Options.ExportTTL is zero; afterwards the archive is deleted.
 const DefaultExportTTL = 7 * 24 * time.Hour
+
+// DefaultMaxArchiveBytes is the largest export archive when
+// Options.MaxArchiveBytes is zero: 256 MiB. An archive is built in memory
+// and stored sealed in one row, and SQLite refuses values over 1 GB
+// (SQLITE_MAX_LENGTH), PostgreSQL bytea too; 256 MiB stays well clear of
+// both and of a small server's memory. A bigger export fails at once with
+// a message saying so, instead of being retried in vain.
+const DefaultMaxArchiveBytes = 256 << 20
 
 // ErrInvalid refuses bad input; it also wraps a *validate.Error naming the
 // field when one is to blame.
@@ -47,12 +56,17 @@ type ContactEraser interface {
 	EraseContact(ctx context.Context, a audit.Actor, workspaceID, contactID string) error
 }
 
-// Media gives an export the contact's attachments (package media
-// implements it; nil: exports carry none). Each calls fn with the object's
-// name inside the archive (a path-safe base name), its content type and
-// its content, opened.
+// Media gives an export the contact's attachments (the app implements it
+// on package media; nil: exports carry none). ContactObjects calls fn with
+// each object's name inside the archive (a path-safe base name), its
+// content type and its content, opened; for an object whose file is
+// missing or cannot be opened it calls skipped instead, with its name and
+// why in plain words, and goes on: one lost file must not keep the person
+// from the rest of their data. It fails only when it cannot go on (the
+// database or the storage backend is down), and the export is retried.
 type Media interface {
-	ContactObjects(ctx context.Context, workspaceID, contactID string, fn func(name, contentType string, r io.Reader) error) error
+	ContactObjects(ctx context.Context, workspaceID, contactID string, fn func(name, contentType string, r io.Reader) error,
+		skipped func(name, reason string)) error
 }
 
 // Options configure a Service.
@@ -67,6 +81,9 @@ type Options struct {
 	Contacts *contact.Store
 	Activity *activity.Store
 	Inbox    *inbox.Service
+	// Timeline gives exports the team's private notes on the contact's
+	// conversations (nil: exports carry none, so the app must set it).
+	Timeline *timeline.Store
 	// Jobs runs export jobs (call Register before it starts).
 	Jobs *job.Queue
 	// Eraser erases contacts (nil: Erase answers ErrInvalid).
@@ -76,6 +93,9 @@ type Options struct {
 	// ExportTTL is how long an archive can be downloaded (default
 	// DefaultExportTTL).
 	ExportTTL time.Duration
+	// MaxArchiveBytes is the largest archive an export may build (default
+	// DefaultMaxArchiveBytes).
+	MaxArchiveBytes int64
 }
 
 // Service handles a workspace's data-subject requests and its contacts'
@@ -98,6 +118,9 @@ func New(d *db.DB, kr *keyring.Keyring, opt Options) *Service {
 	if opt.ExportTTL <= 0 {
 		opt.ExportTTL = DefaultExportTTL
 	}
+	if opt.MaxArchiveBytes <= 0 {
+		opt.MaxArchiveBytes = DefaultMaxArchiveBytes
+	}
 	return &Service{d: d, kr: kr, opt: opt, log: opt.Log}
 }
 
@@ -107,6 +130,13 @@ func (s *Service) SetEraser(e ContactEraser) { s.opt.Eraser = e }
 
 // SetMedia sets the attachments source of exports after construction.
 func (s *Service) SetMedia(m Media) { s.opt.Media = m }
+
+// ExportTTL is how long an export's archive can be downloaded once built
+// (the workspace's retention period of exports may delete it sooner).
+func (s *Service) ExportTTL() time.Duration { return s.opt.ExportTTL }
+
+// MaxArchiveBytes is the largest archive an export may build.
+func (s *Service) MaxArchiveBytes() int64 { return s.opt.MaxArchiveBytes }
 
 // now is the clock in UTC at the databases' precision.
 func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Microsecond) }

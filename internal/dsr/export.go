@@ -102,8 +102,14 @@ func (s *Service) Register() {
 			// The export or its contact is gone (erased): nothing to do.
 			return nil
 		}
+		if errors.Is(err, errTooLarge) {
+			// Building it again would make the same archive: fail now,
+			// saying why.
+			s.fail(ctx, p.WS, p.ID, tooLargeMessage(s.opt.MaxArchiveBytes))
+			return job.Permanent(err)
+		}
 		if err != nil && j.Attempts >= exportAttempts && ctx.Err() == nil {
-			s.fail(ctx, p.WS, p.ID)
+			s.fail(ctx, p.WS, p.ID, "The export stopped after repeated errors. Start it again.")
 			return job.Permanent(err)
 		}
 		return err
@@ -220,10 +226,33 @@ func (s *Service) build(ctx context.Context, workspaceID, id string) error {
 	return nil
 }
 
-// zip writes contact.json and the attachments into a zip archive.
+// errTooLarge stops an archive growing past Options.MaxArchiveBytes.
+var errTooLarge = errors.New("archive too large")
+
+// tooLargeMessage is the failed export's message, safe to show.
+func tooLargeMessage(limit int64) string {
+	return fmt.Sprintf("This person's data and attachments make an archive larger than %d MB, the most one export can hold. "+
+		"Their attachments can be downloaded one by one from their conversations.", limit>>20)
+}
+
+// capped is a writer that refuses to grow past max bytes.
+type capped struct {
+	buf *bytes.Buffer
+	max int64
+}
+
+func (c capped) Write(p []byte) (int, error) {
+	if int64(c.buf.Len()+len(p)) > c.max {
+		return 0, errTooLarge
+	}
+	return c.buf.Write(p)
+}
+
+// zip writes contact.json and the attachments into a zip archive of at
+// most Options.MaxArchiveBytes (errTooLarge beyond).
 func (s *Service) zip(ctx context.Context, workspaceID string, doc *Document) ([]byte, error) {
 	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
+	zw := zip.NewWriter(capped{buf: &buf, max: s.opt.MaxArchiveBytes})
 	seen := map[string]int{}
 	if s.opt.Media != nil {
 		err := s.opt.Media.ContactObjects(ctx, workspaceID, doc.Contact.ID, func(name, contentType string, r io.Reader) error {
@@ -237,6 +266,8 @@ func (s *Service) zip(ctx context.Context, workspaceID string, doc *Document) ([
 			}
 			doc.Attachments = append(doc.Attachments, "attachments/"+name)
 			return nil
+		}, func(name, reason string) {
+			doc.NotIncluded = append(doc.NotIncluded, DocNotIncluded{Name: path.Base(strings.ReplaceAll(name, "\\", "/")), Reason: reason})
 		})
 		if err != nil {
 			return nil, fmt.Errorf("attachments: %w", err)
@@ -279,12 +310,13 @@ func (s *Service) progress(ctx context.Context, e Export, st ExportState, done, 
 	return err
 }
 
-// fail marks an export failed for good (best effort: the job fails anyway).
-func (s *Service) fail(ctx context.Context, workspaceID, id string) {
+// fail marks an export failed for good with msg, safe to show (best
+// effort: the job fails anyway).
+func (s *Service) fail(ctx context.Context, workspaceID, id, msg string) {
 	now := s.now()
 	if _, err := s.d.W.NewRaw(`UPDATE dsr_exports SET state = 'failed', error = ?, updated_at = ?, finished_at = ?
 		WHERE workspace_id = ? AND id = ? AND state IN ('pending', 'running')`,
-		"The export stopped after repeated errors. Start it again.", now, now, workspaceID, id).Exec(ctx); err != nil {
+		msg, now, now, workspaceID, id).Exec(ctx); err != nil {
 		s.log.Error("dsr: mark export failed", "export", id, "error", err)
 	}
 }

@@ -19,10 +19,14 @@ import (
 )
 
 // plant gives a contact canary values in every place an export reads:
-// name, a field, a tag, a note, messages and a consent record.
+// name, a field, a tag, a note, messages, a private note on the
+// conversation and a consent record.
 func (e *env) plant(t *testing.T, psid, canary string) string {
 	t.Helper()
-	cid, _ := e.person(t, psid, "message "+canary+"-msg1", "message "+canary+"-msg2")
+	cid, conv := e.person(t, psid, "message "+canary+"-msg1", "message "+canary+"-msg2")
+	if _, err := e.timeline.AddNote(ctx, agent, e.ws, conv, canary+" conversation note"); err != nil {
+		t.Fatal(err)
+	}
 	first, last := canary+"first", canary+"last"
 	if err := e.contacts.SetName(ctx, nil, e.ws, cid, &first, &last); err != nil {
 		t.Fatal(err)
@@ -61,8 +65,8 @@ func (e *env) exportOf(t *testing.T, cid, requestID string) dsr.Export {
 }
 
 // Promise P-34 and security.md §3.O O-7: an export is a zip whose
-// contact.json holds every message, field, tag, note, activity entry and
-// consent record of the contact — and nothing of another contact, and no
+// contact.json holds every message, field, tag, note (the private notes on
+// its conversations too), activity entry and consent record of the contact — and nothing of another contact, and no
 // secret (the page token). The archive is sealed at rest; it answers the
 // export request it names.
 func TestExportHoldsTheContactOnly(t *testing.T) {
@@ -117,7 +121,7 @@ func TestExportHoldsTheContactOnly(t *testing.T) {
 		}
 		text := string(raw)
 		for _, want := range []string{"ALPHACANARYfirst", "ALPHACANARYlast", "ALPHACANARYcity", "ALPHACANARYtag", "ALPHACANARY note",
-			"ALPHACANARY-msg1", "ALPHACANARY-msg2", "p-alpha"} {
+			"ALPHACANARY-msg1", "ALPHACANARY-msg2", "p-alpha", "ALPHACANARY conversation note"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("the export lacks %q", want)
 			}
@@ -133,13 +137,18 @@ func TestExportHoldsTheContactOnly(t *testing.T) {
 			len(doc.SharedWith) != 1 || doc.SharedWith[0] != "messenger" {
 			t.Errorf("document %+v", doc)
 		}
+		// The private note on the conversation, with its author and time.
+		if ns := doc.Conversations[0].Notes; len(ns) != 1 || ns[0].Text != "ALPHACANARY conversation note" || ns[0].Author != "user:"+agent.UserID ||
+			ns[0].At.IsZero() || ns[0].Erased {
+			t.Errorf("conversation notes %+v", ns)
+		}
 		// The access summary counts the same things.
 		s := must[dsr.Summary](t)(e.svc.Summary(ctx, e.ws, a))
 		counts := map[string]int{}
 		for _, c := range s.Categories {
 			counts[c.Name] = c.Count
 		}
-		if counts["Messages"] != 2 || counts["Notes"] != 1 || counts["Tags"] != 1 || counts["Consent records"] != 1 || s.Name != "ALPHACANARYfirst ALPHACANARYlast" {
+		if counts["Messages"] != 2 || counts["Notes"] != 2 || counts["Tags"] != 1 || counts["Consent records"] != 1 || s.Name != "ALPHACANARYfirst ALPHACANARYlast" {
 			t.Errorf("summary %+v", s)
 		}
 		// Another workspace cannot reach the export.

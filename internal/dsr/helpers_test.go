@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/internal/job"
 	"github.com/parleyhq/parley/internal/keyring"
 	"github.com/parleyhq/parley/internal/testutil/fixture"
+	"github.com/parleyhq/parley/internal/timeline"
 )
 
 var (
@@ -52,6 +53,7 @@ type env struct {
 	contacts *contact.Store
 	activity *activity.Store
 	channels *channel.Store
+	timeline *timeline.Store
 	inbox    *inbox.Service
 	jobs     *job.Queue
 	svc      *dsr.Service
@@ -80,20 +82,27 @@ func (f *fakeEraser) EraseContact(ctx context.Context, a audit.Actor, workspaceI
 	})
 }
 
-func setup(t *testing.T, d *db.DB) *env {
+// setup builds the env; opts change the Service's options before it is
+// built.
+func setup(t *testing.T, d *db.DB, opts ...func(*dsr.Options)) *env {
 	t.Helper()
 	e := &env{d: d, clock: &clock{now: fixture.Epoch}}
 	e.kr, _ = fixture.Keyring(t, d, e.clock.Now)
 	e.contacts = contact.NewStore(d, e.kr, e.clock.Now)
 	e.activity = activity.NewStore(d, e.kr, e.clock.Now)
 	e.channels = channel.NewStore(d, e.kr, e.clock.Now)
+	e.timeline = timeline.NewStore(d, e.kr, e.clock.Now)
 	log := slog.New(slog.DiscardHandler)
 	e.jobs = job.New(d, job.Options{PollInterval: 20 * time.Millisecond, Log: log, Now: e.clock.Now})
 	e.inbox = inbox.New(d, e.kr, inbox.Options{Now: e.clock.Now, Log: log, Channels: e.channels, Contacts: e.contacts,
 		Jobs: e.jobs, Sends: e.jobs, Automation: dsr.Automation})
 	e.eraser = &fakeEraser{e: e}
-	e.svc = dsr.New(d, e.kr, dsr.Options{Now: e.clock.Now, Log: log, Contacts: e.contacts, Activity: e.activity,
-		Inbox: e.inbox, Jobs: e.jobs, Eraser: e.eraser})
+	opt := dsr.Options{Now: e.clock.Now, Log: log, Contacts: e.contacts, Activity: e.activity,
+		Inbox: e.inbox, Timeline: e.timeline, Jobs: e.jobs, Eraser: e.eraser}
+	for _, o := range opts {
+		o(&opt)
+	}
+	e.svc = dsr.New(d, e.kr, opt)
 	e.svc.Register()
 	e.ws = fixture.Workspace(t, d, e.kr)
 	n := pageSeq.Add(1)

@@ -50,12 +50,15 @@ func (s *Service) Summary(ctx context.Context, workspaceID, contactID string) (S
 	msgs, notes := 0, 0
 	for _, c := range doc.Conversations {
 		msgs += len(c.Messages)
+		notes += len(c.Notes)
 	}
+	activityNotes := 0
 	for _, a := range doc.Activity {
 		if a.Kind == "note" {
-			notes++
+			activityNotes++
 		}
 	}
+	notes += activityNotes
 	why, err := Blocked(ctx, s.d.R, workspaceID, contactID)
 	if err != nil {
 		return Summary{}, fmt.Errorf("dsr: summary: %w", err)
@@ -76,7 +79,7 @@ func (s *Service) Summary(ctx context.Context, workspaceID, contactID string) (S
 		Categories: []Category{
 			{"Profile details", profile}, {"Platform identities", len(doc.Identities)}, {"Custom field values", len(doc.Fields)},
 			{"Tags", len(doc.Tags)}, {"Conversations", len(doc.Conversations)}, {"Messages", msgs}, {"Notes", notes},
-			{"Activity entries", len(doc.Activity) - notes}, {"Consent records", len(doc.Consents)}, {"Privacy requests", len(doc.Requests)},
+			{"Activity entries", len(doc.Activity) - activityNotes}, {"Consent records", len(doc.Consents)}, {"Privacy requests", len(doc.Requests)},
 		},
 		Flags: f, Consent: CurrentConsent(hist), SharedWith: doc.SharedWith, Blocked: why,
 	}, nil

@@ -80,7 +80,9 @@ func readFlags(ctx context.Context, idb bun.IDB, workspaceID, contactID string) 
 }
 
 // SetFlags changes the contact's flags, audit-logged (contact.privacy_flags),
-// and completes ch.RequestID when set. Nothing to change is ErrInvalid.
+// and completes ch.RequestID when set: a restriction request only when the
+// contact ends up restricted, an objection only when it ends up objected
+// (ErrInvalid otherwise, nothing changed). Nothing to change is ErrInvalid.
 func (s *Service) SetFlags(ctx context.Context, a audit.Actor, workspaceID, contactID string, ch FlagsChange) (Flags, error) {
 	if ch.Restricted == nil && ch.Objected == nil && ch.Minor == nil {
 		return Flags{}, invalid("restricted", "Set restricted, objected or minor.")
@@ -111,12 +113,37 @@ func (s *Service) SetFlags(ctx context.Context, a audit.Actor, workspaceID, cont
 			return err
 		}
 		out = f
+		if err := answers(ctx, tx, workspaceID, contactID, ch.RequestID, f); err != nil {
+			return err
+		}
 		return s.answer(ctx, tx, a, workspaceID, ch.RequestID, []Kind{KindRestriction, KindObjection}, contactID)
 	})
 	if err != nil {
 		return Flags{}, fmt.Errorf("dsr: set flags: %w", err)
 	}
 	return out, nil
+}
+
+// answers refuses to complete a restriction request with flags that do
+// not restrict processing, or an objection with flags that do not record
+// it: saving some other flag must not close the person's request unheard
+// (the whole change is refused, so the agent can tick the right box or
+// leave the request out). Other cases are answer's to judge.
+func answers(ctx context.Context, tx bun.Tx, workspaceID, contactID, requestID string, f Flags) error {
+	if requestID == "" {
+		return nil
+	}
+	r, err := getRequest(ctx, tx, workspaceID, requestID)
+	if err != nil || r.ContactID != contactID {
+		return nil
+	}
+	switch {
+	case r.Kind == KindRestriction && !f.Restricted:
+		return invalid("restricted", "A restriction request is answered by restricting processing: tick Restricted, or save without answering the request.")
+	case r.Kind == KindObjection && !f.Objected:
+		return invalid("objected", "An objection is answered by recording it: tick Objected, or save without answering the request.")
+	}
+	return nil
 }
 
 func set(dst *bool, v *bool) {
@@ -245,11 +272,19 @@ func consents(ctx context.Context, idb bun.IDB, workspaceID, contactID string) (
 	return out, nil
 }
 
-// CurrentConsent reduces a history (oldest first) to the state now per
-// channel ("" for every channel).
+// CurrentConsent reduces a history (oldest first) to the records in force,
+// by channel ("" for every channel). A record is superseded by a later one
+// of its channel or a later one for every channel: consent given (or
+// withdrawn) on all channels replaces what was said on each, while a
+// record for every channel is superseded only by a later one for every
+// channel. sqlBlocked applies the same rule, so automation is blocked
+// exactly when a value of this map is withdrawn.
 func CurrentConsent(history []Consent) map[string]ConsentState {
 	out := map[string]ConsentState{}
 	for _, c := range history {
+		if c.ChannelID == "" {
+			clear(out)
+		}
 		out[c.ChannelID] = c.State
 	}
 	return out
@@ -277,14 +312,17 @@ func Blocked(ctx context.Context, idb bun.IDB, workspaceID, contactID string) (s
 
 // sqlBlocked answers Blocked in one statement, since the webhook path asks
 // it for every message: the flag that blocks (1 restricted, 2 objected,
-// 3 minor, 0 none) and how many channels' latest consent record is a
-// withdrawal (the latest row of each channel is its state now).
+// 3 minor, 0 none) and how many withdrawals are in force. As in
+// CurrentConsent, a record is superseded by a later one (ordered by at,
+// then id) of its channel or of every channel (an empty channel_id); so consent
+// given on all channels lifts earlier withdrawals on each, and a
+// withdrawal on all channels stands until consent is given on all.
 const sqlBlocked = `SELECT
 	COALESCE((SELECT CASE WHEN restricted THEN 1 WHEN objected THEN 2 WHEN minor THEN 3 ELSE 0 END
 		FROM contact_privacy WHERE workspace_id = ? AND contact_id = ?), 0),
 	(SELECT count(*) FROM contact_consents c WHERE c.workspace_id = ? AND c.contact_id = ? AND c.state = 'withdrawn'
 		AND NOT EXISTS (SELECT 1 FROM contact_consents l WHERE l.workspace_id = c.workspace_id AND l.contact_id = c.contact_id
-			AND l.channel_id = c.channel_id AND (l.at > c.at OR (l.at = c.at AND l.id > c.id))))`
+			AND (l.channel_id = c.channel_id OR l.channel_id = '') AND (l.at > c.at OR (l.at = c.at AND l.id > c.id))))`
 
 // blockedBy is Blocked's answer from sqlBlocked's two columns.
 func blockedBy(flag, withdrawn int) string {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/uptrace/bun"
 
 	"github.com/parleyhq/parley/internal/channel"
@@ -180,7 +182,9 @@ func TestConsentHistory(t *testing.T) {
 }
 
 // An operation naming a request completes it in the same transaction; a
-// request of another kind or contact is refused and nothing changes.
+// request of another kind or contact is refused and nothing changes, and
+// so is a flags change that does not do what the request asked (a
+// restriction needs Restricted, an objection Objected).
 func TestOperationsAnswerRequests(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := setup(t, d)
@@ -201,6 +205,31 @@ func TestOperationsAnswerRequests(t *testing.T) {
 		if _, err := e.svc.SetFlags(ctx, agent, e.ws, cid, dsr.FlagsChange{}); !errors.Is(err, dsr.ErrInvalid) {
 			t.Errorf("nothing to change: %v", err)
 		}
+		// A change that does not restrict (or object) does not answer a
+		// restriction (or objection) request: refused with words, nothing
+		// changed, the request still open.
+		object := must[dsr.Request](t)(e.svc.Create(ctx, agent, e.ws, dsr.NewRequest{ContactID: cid, Kind: dsr.KindObjection}))
+		for _, tc := range []struct {
+			req   dsr.Request
+			ch    dsr.FlagsChange
+			field string
+		}{
+			{restrict, dsr.FlagsChange{Minor: ptr(true)}, "restricted"},
+			{restrict, dsr.FlagsChange{Restricted: ptr(false), Objected: ptr(true)}, "restricted"},
+			{object, dsr.FlagsChange{Restricted: ptr(true)}, "objected"},
+		} {
+			tc.ch.RequestID = tc.req.ID
+			_, err := e.svc.SetFlags(ctx, agent, e.ws, cid, tc.ch)
+			if v, ok := validate.As(err); !ok || v.Field != tc.field || v.Message == "" {
+				t.Errorf("answering the %s request with %+v: %v", tc.req.Kind, tc.ch, err)
+			}
+			if r := must[dsr.Request](t)(e.svc.Get(ctx, e.ws, tc.req.ID)); r.State != dsr.StateReceived {
+				t.Errorf("the %s request is %s", tc.req.Kind, r.State)
+			}
+		}
+		if f := must[dsr.Flags](t)(e.svc.Flags(ctx, e.ws, cid)); f.Restricted || f.Objected || f.Minor {
+			t.Fatalf("a refused change was applied: %+v", f)
+		}
 		f := must[dsr.Flags](t)(e.svc.SetFlags(ctx, agent, e.ws, cid, dsr.FlagsChange{Restricted: ptr(true), RequestID: restrict.ID}))
 		if !f.Restricted || f.Objected || f.Minor || f.UpdatedBy != "user:u-agent" {
 			t.Fatalf("flags %+v", f)
@@ -208,10 +237,14 @@ func TestOperationsAnswerRequests(t *testing.T) {
 		if r := must[dsr.Request](t)(e.svc.Get(ctx, e.ws, restrict.ID)); r.State != dsr.StateCompleted {
 			t.Fatalf("request %s", r.State)
 		}
+		must[dsr.Flags](t)(e.svc.SetFlags(ctx, agent, e.ws, cid, dsr.FlagsChange{Objected: ptr(true), RequestID: object.ID}))
+		if r := must[dsr.Request](t)(e.svc.Get(ctx, e.ws, object.ID)); r.State != dsr.StateCompleted {
+			t.Fatalf("objection %s", r.State)
+		}
 		// Lifting one flag leaves the others.
 		f = must[dsr.Flags](t)(e.svc.SetFlags(ctx, agent, e.ws, cid, dsr.FlagsChange{Minor: ptr(true)}))
 		f = must[dsr.Flags](t)(e.svc.SetFlags(ctx, agent, e.ws, cid, dsr.FlagsChange{Restricted: ptr(false)}))
-		if f.Restricted || !f.Minor {
+		if f.Restricted || !f.Minor || !f.Objected {
 			t.Fatalf("flags %+v", f)
 		}
 	})
@@ -242,6 +275,68 @@ func TestMergeKeepsProtections(t *testing.T) {
 		}
 		if r := must[dsr.Request](t)(e.svc.Get(ctx, e.ws, req.ID)); r.ContactID != keep {
 			t.Errorf("the request names %q", r.ContactID)
+		}
+	})
+}
+
+// Promise P-40: consent given or withdrawn on all channels supersedes
+// every earlier record, of each channel too; a record for all channels is
+// superseded only by a later one for all channels. Blocked (plain and
+// prepared) and CurrentConsent agree on every history: automation is
+// blocked exactly when a record in force is a withdrawal.
+func TestConsentForAllChannelsSupersedes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		x := e.ch.ID
+		y := fixture.Messenger(t, e.channels, e.ws, fmt.Sprintf("7%014d", pageSeq.Add(1)), "EAA-SECOND-PAGE").ID
+		gate := dsr.NewGate(d)
+		if err := gate.Prepare(ctx); err != nil {
+			t.Fatal(err)
+		}
+		type rec struct {
+			ch string
+			st dsr.ConsentState
+		}
+		W, G := dsr.ConsentWithdrawn, dsr.ConsentGiven
+		for i, tc := range []struct {
+			name    string
+			history []rec
+			blocked bool
+			current map[string]dsr.ConsentState
+		}{
+			{"given on all lifts a channel's withdrawal", []rec{{x, W}, {"", G}}, false, map[string]dsr.ConsentState{"": G}},
+			{"given on all lifts every channel's withdrawal", []rec{{x, W}, {y, W}, {"", G}}, false, map[string]dsr.ConsentState{"": G}},
+			{"given on one channel does not lift a withdrawal on all", []rec{{"", W}, {x, G}}, true, map[string]dsr.ConsentState{"": W, x: G}},
+			{"given on all lifts a withdrawal on all", []rec{{"", W}, {"", G}}, false, map[string]dsr.ConsentState{"": G}},
+			{"a later withdrawal on one channel stands", []rec{{"", G}, {x, W}}, true, map[string]dsr.ConsentState{"": G, x: W}},
+			{"withdrawn again after given on all", []rec{{x, W}, {"", G}, {x, W}}, true, map[string]dsr.ConsentState{"": G, x: W}},
+			{"withdrawn on all replaces consent on each", []rec{{x, G}, {y, G}, {"", W}}, true, map[string]dsr.ConsentState{"": W}},
+			{"then given on all", []rec{{"", W}, {x, G}, {"", G}}, false, map[string]dsr.ConsentState{"": G}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				cid, _ := e.person(t, fmt.Sprintf("p-all-%d", i), "hi")
+				for _, r := range tc.history {
+					must[dsr.Consent](t)(e.svc.RecordConsent(ctx, agent, e.ws, cid, dsr.NewConsent{ChannelID: r.ch, State: r.st, Source: "verbal"}))
+					e.clock.Advance(time.Minute)
+				}
+				want := ""
+				if tc.blocked {
+					want = dsr.BlockWithdrawn
+				}
+				if got := must[string](t)(dsr.Blocked(ctx, d.R, e.ws, cid)); got != want {
+					t.Errorf("Blocked %q, want %q", got, want)
+				}
+				if got := must[string](t)(gate.Blocked(ctx, d.R, e.ws, cid)); got != want {
+					t.Errorf("Gate.Blocked %q, want %q", got, want)
+				}
+				cur := dsr.CurrentConsent(must[[]dsr.Consent](t)(e.svc.Consents(ctx, e.ws, cid)))
+				if diff := cmp.Diff(tc.current, cur); diff != "" {
+					t.Errorf("CurrentConsent (-want +got):\n%s", diff)
+				}
+				if s := must[dsr.Summary](t)(e.svc.Summary(ctx, e.ws, cid)); s.Blocked != want || !cmp.Equal(s.Consent, tc.current) {
+					t.Errorf("summary: blocked %q, consent %v", s.Blocked, s.Consent)
+				}
+			})
 		}
 	})
 }

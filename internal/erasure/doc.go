@@ -21,6 +21,9 @@
 //     (Master.Derive(PurposeTombstones)), never the ID, a name or a
 //     platform ID. Replay erases again, in a database restored from a
 //     backup, every contact and workspace a tombstone names (M-6).
+//     RecordContact writes the same tombstone for a contact that ceases
+//     to exist otherwise (the one merged into another), in the caller's
+//     transaction.
 //   - Inventory is the data inventory (O-3): every column of the schema,
 //     its class and how it is erased; a test fails for any column it does
 //     not classify.

@@ -399,3 +399,55 @@ func TestSubject(t *testing.T) {
 		t.Errorf("workspace tombstone: %+v, %v", ts, err)
 	}
 }
+
+// RecordContact writes, in the caller's transaction, the tombstone
+// EraseContact writes (what a merge needs for the contact it deletes), so
+// that Replay erases the contact from a copy that still holds it; a second
+// one is a no-op, a rolled-back one is not written, and empty IDs are
+// refused.
+func TestRecordContact(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		e := newEnv(t, d)
+		s := e.space(t)
+		merged, other := e.plant(t, s, "merged"), e.plant(t, s, "other")
+		errRollback := errors.New("rollback")
+		if err := d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			if err := e.s.RecordContact(ctx, tx, s.ws, other.id); err != nil {
+				return err
+			}
+			return errRollback
+		}); !errors.Is(err, errRollback) {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				return e.s.RecordContact(ctx, tx, s.ws, merged.id)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ts, err := e.s.Tombstones(ctx, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []erasure.Tombstone{{Kind: erasure.KindContact, WorkspaceID: s.ws, Subject: e.s.Subject(merged.id), At: t0.Add(time.Hour)}}
+		if diff := cmp.Diff(want, ts); diff != "" {
+			t.Fatalf("tombstones (-want +got):\n%s", diff)
+		}
+		if n, err := e.s.Replay(ctx, ts); err != nil || n != 1 {
+			t.Fatalf("replay: %d, %v; want 1 erased", n, err)
+		}
+		if left := rowsNaming(t, d, merged.id); len(left) != 0 {
+			t.Errorf("rows of the recorded contact left after the replay: %v", left)
+		}
+		if len(rowsNaming(t, d, other.id)) < 10 {
+			t.Error("the other contact lost rows")
+		}
+		for _, ids := range [][2]string{{"", merged.id}, {s.ws, ""}} {
+			if err := e.s.RecordContact(ctx, d.W, ids[0], ids[1]); err == nil {
+				t.Errorf("RecordContact(%q, %q) accepted", ids[0], ids[1])
+			}
+		}
+	})
+}

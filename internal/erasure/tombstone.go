@@ -68,6 +68,23 @@ func (s *Service) RecordWorkspace(ctx context.Context, idb bun.IDB, workspaceID 
 	return nil
 }
 
+// RecordContact writes the tombstone of a contact that ceased to exist
+// without EraseContact, through idb (the caller's transaction): the
+// contact merged into another (contact.Store.Merge) is deleted and its key
+// destroyed, and a backup from before the merge must not bring it back.
+// It is the tombstone EraseContact writes; writing it twice keeps the
+// first.
+func (s *Service) RecordContact(ctx context.Context, idb bun.IDB, workspaceID, contactID string) error {
+	if workspaceID == "" || contactID == "" {
+		return errors.New("erasure: record contact: empty workspace or contact ID")
+	}
+	t := Tombstone{Kind: KindContact, WorkspaceID: workspaceID, Subject: s.Subject(contactID), At: s.now().UTC()}
+	if err := insertTombstone(ctx, idb, t); err != nil {
+		return fmt.Errorf("erasure: record contact: %w", err)
+	}
+	return nil
+}
+
 // Tombstones returns the tombstones written at or after since, oldest
 // first: what `parley tombstones export` keeps outside the backups.
 func (s *Service) Tombstones(ctx context.Context, since time.Time) ([]Tombstone, error) {

@@ -86,7 +86,9 @@ type Options struct {
 	// broadcast) to the contact: it returns an error wrapping ErrRestricted
 	// (a restricted, objecting, consent-withdrawn or minor contact; package
 	// dsr). queue asks it for every sender but a person on the team, inside
-	// the send's transaction (nil: nothing is refused).
+	// the send's transaction, and the send job asks again for automated
+	// messages before calling the platform, failing those it now refuses
+	// CodeRestricted (nil: nothing is refused).
 	Automation func(ctx context.Context, idb bun.IDB, workspaceID, contactID string, sender SenderType) error
 	// SendHold reports whether outbound sending for the workspace is
 	// paused now (the operator's kill switch, killswitch.Service.

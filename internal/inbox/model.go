@@ -113,6 +113,11 @@ const (
 	// CodeHumanOwned: an automated message waited in the queue while a
 	// person took the conversation over; it was not sent (P-24).
 	CodeHumanOwned = "human_owned"
+	// CodeRestricted: an automated message waited in the queue while the
+	// contact's privacy settings came to stop automation (restricted,
+	// objecting, consent withdrawn, a minor); it was not sent (P-34,
+	// P-40).
+	CodeRestricted = "contact_restricted"
 )
 
 // Conversation is the thread between a channel and one contact.

@@ -193,6 +193,13 @@ func (s *Service) deliver(ctx context.Context, p idJob, last bool) result {
 	if automatedSender(SenderType(o.SenderType)) && Owner(o.Owner) == OwnerHuman && tm(o.HumanAt).After(o.CreatedAt) {
 		return s.silence(ctx, &o)
 	}
+	// The contact may have been restricted, objected, withdrawn consent or
+	// been found a minor while the message waited (a kill switch pause
+	// holds a backlog for hours): queue's check is made again, and what
+	// it refuses now is not sent (P-34, P-40).
+	if r, stop := s.restricted(ctx, &o); stop {
+		return r
+	}
 	// The window may have closed while the message waited in the queue.
 	now := s.now()
 	conv := Conversation{LastInboundAt: tm(o.LastInboundAt), UnreachableAt: tm(o.UnreachableAt)}
@@ -252,6 +259,30 @@ func (s *Service) silence(ctx context.Context, o *outgoing) result {
 	}
 	s.changed(ctx, Change{Kind: ChangeMessage, WorkspaceID: o.WorkspaceID, ConversationID: o.ConversationID, ContactID: o.ContactID})
 	return finished()
+}
+
+// restrictedMessage is what a message the contact's privacy settings
+// stopped in the queue says about itself.
+const restrictedMessage = "The contact's privacy settings stop automated messages, so this message was not sent."
+
+// restricted asks Options.Automation again, at send time, about an
+// automated message: stop is true when the send must not go on, with the
+// result to return (the message failed CodeRestricted, or a retry when
+// the check itself failed).
+func (s *Service) restricted(ctx context.Context, o *outgoing) (r result, stop bool) {
+	sender := SenderType(o.SenderType)
+	if s.opt.Automation == nil || !automatedSender(sender) {
+		return result{}, false
+	}
+	err := s.opt.Automation(ctx, s.d.R, o.WorkspaceID, o.ContactID, sender)
+	switch {
+	case err == nil:
+		return result{}, false
+	case errors.Is(err, ErrRestricted):
+		return s.fail(ctx, o, CodeRestricted, restrictedMessage, nil), true
+	default:
+		return again(0, fmt.Errorf("inbox: send: %w", err)), true
+	}
 }
 
 // sent stores the platform's ID of a sent message. The echo may have been

@@ -42,12 +42,18 @@ func TestCallbackRefusals(t *testing.T) {
 		e := setup(t, d)
 		valid := e.deletionRequest(t, "218471")
 		sigPart, payloadPart, _ := strings.Cut(valid, ".")
+		// Tampered: the first character changed (to another one: replacing
+		// it with a fixed letter would leave one signature in 64 intact).
+		tampered := "A" + sigPart[1:]
+		if sigPart[0] == 'A' {
+			tampered = "B" + sigPart[1:]
+		}
 		form := "application/x-www-form-urlencoded"
 		tests := []struct {
 			name, contentType, body string
 			want                    int
 		}{
-			{"tampered signature", form, url.Values{"signed_request": {"A" + sigPart[1:] + "." + payloadPart}}.Encode(), http.StatusForbidden},
+			{"tampered signature", form, url.Values{"signed_request": {tampered + "." + payloadPart}}.Encode(), http.StatusForbidden},
 			{"signed with another secret", form, url.Values{"signed_request": {sign("other", `{"algorithm":"HMAC-SHA256","user_id":"1"}`)}}.Encode(), http.StatusForbidden},
 			{"wrong algorithm", form, url.Values{"signed_request": {e.signed(t, map[string]any{"algorithm": "HMAC-SHA1", "user_id": "1"})}}.Encode(), http.StatusBadRequest},
 			{"missing user_id", form, url.Values{"signed_request": {e.signed(t, map[string]any{"algorithm": "HMAC-SHA256"})}}.Encode(), http.StatusBadRequest},
@@ -520,4 +526,50 @@ func TestOriginOutlivesMember(t *testing.T) {
 			t.Error("the page stayed connected")
 		}
 	})
+}
+
+// H-5 after a failure: a request whose deletion job died (attempts used
+// up) is not left "in progress" for ever: the next callback for the person
+// gets the same code and queues the deletion again, once, and it
+// completes.
+func TestDeletionRequeuedAfterDeadJob(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		ctx := context.Background()
+		_, b1 := e.callback(t, "/meta/data-deletion", e.deletionRequest(t, "9090"))
+		a1 := answer(t, b1)
+		if _, err := d.W.NewRaw(`UPDATE jobs SET state = 'dead' WHERE kind = ?`, KindDeletion).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.setState(ctx, mustStatus(t, e, a1.ConfirmationCode).ID, InProgress); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			_, b := e.callback(t, "/meta/data-deletion", e.deletionRequest(t, "9090"))
+			if a := answer(t, b); a != a1 {
+				t.Fatalf("answer %v, want the open request's %v", a, a1)
+			}
+		}
+		if n := count(t, d, `SELECT count(*) FROM jobs WHERE kind = ? AND state <> 'dead'`, KindDeletion); n != 1 {
+			t.Fatalf("%d live deletion jobs after two callbacks, want 1", n)
+		}
+		if _, err := d.W.NewRaw(`DELETE FROM jobs WHERE state = 'dead'`).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.runJobs(t); n != 1 {
+			t.Fatalf("%d jobs ran, want 1", n)
+		}
+		if r := mustStatus(t, e, a1.ConfirmationCode); r.State != Completed {
+			t.Errorf("state %s, want completed", r.State)
+		}
+	})
+}
+
+func mustStatus(t *testing.T, e *env, code string) Request {
+	t.Helper()
+	r, err := e.svc.Status(context.Background(), code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

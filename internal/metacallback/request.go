@@ -107,9 +107,10 @@ type deletionPayload struct {
 // Open ensures a deletion request for asid exists and returns it with its
 // code. While an earlier request for the same person is not completed it is
 // returned again, with the same code, and no second deletion starts
-// (H-5); once completed, a new request starts (the person may have
-// connected again since). The request row, its job and an audit entry
-// whose subject is the ASID's hash are written in one transaction.
+// (H-5), except that a job which died is queued again; once completed, a
+// new request starts (the person may have connected again since). The
+// request row, its job and an audit entry whose subject is the ASID's
+// hash are written in one transaction.
 func (s *Service) Open(ctx context.Context, a audit.Actor, asid, source string) (Request, error) {
 	if s.codeKey == nil {
 		return Request{}, errNoMaster
@@ -141,7 +142,11 @@ func (s *Service) open(ctx context.Context, a audit.Actor, asid, subject, source
 		switch {
 		case err == nil:
 			out = r.request()
-			return nil
+			// Its job may have died (attempts used up, or a permanent
+			// error): queue it again, or the request stays open forever
+			// and every later callback for the person only gets its code.
+			// Unique makes this a no-op while the job still lives.
+			return s.enqueueDeletion(ctx, tx, asid, r.ID)
 		case !errors.Is(db.NoRows(err), db.ErrNotFound):
 			return err
 		}
@@ -151,11 +156,7 @@ func (s *Service) open(ctx context.Context, a audit.Actor, asid, subject, source
 			VALUES (?, ?, ?, ?, 'received', ?, ?)`, id, codeHash(s.code(id)), subject, source, now, now).Exec(ctx); err != nil {
 			return err
 		}
-		sealed, err := s.opt.Master.SealPlatform([]byte(asid), asidAAD(id))
-		if err != nil {
-			return err
-		}
-		if _, err := s.opt.Queue.Enqueue(ctx, tx, KindDeletion, deletionPayload{RequestID: id, ASID: sealed}, job.Unique(KindDeletion+":"+id)); err != nil {
+		if err := s.enqueueDeletion(ctx, tx, asid, id); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, now, "", a, ActionDeletionReceived, "meta_deletion_request", id,
@@ -166,6 +167,19 @@ func (s *Service) open(ctx context.Context, a audit.Actor, asid, subject, source
 		return nil
 	})
 	return out, err
+}
+
+// enqueueDeletion queues the deletion job of request id, with the ASID
+// sealed for Meta's ID matching. It is idempotent: while a pending,
+// waiting or running job of the request exists, nothing is added; a dead
+// one does not count, so a request whose job died gets a new one.
+func (s *Service) enqueueDeletion(ctx context.Context, tx bun.Tx, asid, id string) error {
+	sealed, err := s.opt.Master.SealPlatform([]byte(asid), asidAAD(id))
+	if err != nil {
+		return err
+	}
+	_, err = s.opt.Queue.Enqueue(ctx, tx, KindDeletion, deletionPayload{RequestID: id, ASID: sealed}, job.Unique(KindDeletion+":"+id))
+	return err
 }
 
 // Status finds the request of a confirmation code. Unknown, malformed and

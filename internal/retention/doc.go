@@ -27,8 +27,10 @@
 // so only quarantined ones are purged here; pending ones, acknowledged and
 // waiting out a pause, are never deleted), events from accounts no
 // workspace connected (unknown_accounts), dead jobs, ended sign-in
-// sessions and the platform's own audit entries. Those follow the platform's period, the class's default
-// (raw payloads and operational logs 90 d, audit log 365 d).
+// sessions, the platform's own audit entries and those of workspaces
+// deleted and purged (the run visits live workspaces only). Those follow
+// the platform's period, the class's default (raw payloads and
+// operational logs 90 d, audit log 365 d).
 //
 // # Derived copies (N-3)
 //

@@ -42,8 +42,14 @@ func (s *Service) platformPurges() []platformPurge {
 		// Sign-in sessions that ended (revoked, or expired) long ago.
 		{ClassOperational, "sessions", s.deleter(`DELETE FROM sessions WHERE id IN (
 			SELECT id FROM sessions WHERE COALESCE(revoked_at, expires_at) < ? ORDER BY id LIMIT ?)`)},
+		// Platform entries, and those of workspaces deleted and purged:
+		// the run visits only live workspaces, so without this theirs
+		// would be kept for ever. The database's trigger still refuses
+		// any entry younger than a year.
 		{ClassAuditLog, "audit_log", s.deleter(`DELETE FROM audit_log WHERE id IN (
-			SELECT id FROM audit_log WHERE workspace_id IS NULL AND created_at < ? ORDER BY created_at, id LIMIT ?)`)},
+			SELECT a.id FROM audit_log a
+			WHERE (a.workspace_id IS NULL OR NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.id = a.workspace_id))
+			AND a.created_at < ? ORDER BY a.created_at, a.id LIMIT ?)`)},
 	}
 }
 

@@ -577,3 +577,35 @@ func TestOperationalLogs(t *testing.T) {
 		}
 	})
 }
+
+// N-6 for workspaces that no longer exist: the run visits live workspaces
+// only, so the platform purge takes the audit entries of deleted and
+// purged workspaces at the platform's period (a year), like platform
+// entries, and leaves a live workspace's to that workspace's period.
+func TestAuditLogOfPurgedWorkspaces(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d, retention.Options{})
+		now := e.clk.Now()
+		tn := e.tenant(t)
+		if _, err := e.svc.Set(context.Background(), admin, tn.ws, map[retention.Class]int{retention.ClassAuditLog: 730}); err != nil {
+			t.Fatal(err)
+		}
+		gone := newID() // a workspace deleted and purged: no row left
+		insertAudit := func(ws string, at time.Time) string {
+			id := newID()
+			e.exec(t, `INSERT INTO audit_log (id, workspace_id, action, created_at) VALUES (?, ?, 'test.old', ?)`, id, ws, at)
+			return id
+		}
+		insertAudit(gone, ago(now, 370, 0))
+		keptGone := insertAudit(gone, ago(now, 300, 0))
+		keptLive := insertAudit(tn.ws, ago(now, 370, 0))
+
+		rep := e.run(t)
+		if got := e.strings(t, `SELECT id FROM audit_log WHERE action = 'test.old'`); !slices.Equal(got, sorted(keptGone, keptLive)) {
+			t.Errorf("audit entries left %v, want %v", got, sorted(keptGone, keptLive))
+		}
+		if rep.Platform[retention.ClassAuditLog] != 1 || rep.Deleted[retention.ClassAuditLog] != 0 {
+			t.Errorf("report %+v", rep)
+		}
+	})
+}

@@ -1,13 +1,19 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/parleyhq/parley/internal/access"
+	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/killswitch"
+	"github.com/parleyhq/parley/internal/metacallback"
 	"github.com/parleyhq/parley/internal/operator"
 	"github.com/parleyhq/parley/internal/validate"
 )
@@ -16,7 +22,10 @@ import (
 // with two-factor authentication on (the guard's PlatformAdmin policy; a
 // 404 for everyone else) see every workspace's health and usage, pause
 // and resume sending and processing (the kill switch, P-37) and act as a
-// user to see what they see. Deps.KillSwitch and Deps.Console serve it.
+// user to see what they see, and import the lists of app-scoped user IDs
+// Meta sends by e-mail for deletion (security.md H-7). Deps.KillSwitch and
+// Deps.Console serve it; the import goes through Deps.DeletionStatus when
+// it is an ASIDImporter (metacallback.Service is both).
 
 const adminPath = "/admin"
 
@@ -30,7 +39,24 @@ func (d *Dashboard) adminRoutes() []access.Route {
 		{Method: "POST", Pattern: adminPath + "/killswitch", Policy: admin, Handler: d.adminKillSwitch},
 		{Method: "POST", Pattern: adminPath + "/impersonate", Policy: admin, Handler: d.adminImpersonate},
 		{Method: "POST", Pattern: adminPath + "/impersonate/stop", Policy: admin, Handler: d.adminStopImpersonating},
+		{Method: "POST", Pattern: adminPath + "/data-deletion/import", Policy: admin, Handler: d.adminImportASIDs},
 	}
+}
+
+// ASIDImporter opens a Meta data-deletion request for each app-scoped
+// user ID of a list Meta sent by e-mail, audit-logged with the operator
+// as actor, and returns one request per person (metacallback.Service
+// implements it: ImportASIDs). A malformed list is a *validate.Error on
+// the field "asids" and opens nothing.
+type ASIDImporter interface {
+	ImportASIDs(ctx context.Context, a audit.Actor, asids []string) ([]metacallback.Request, error)
+}
+
+// asidImporter is the console's importer: the deletion-status service,
+// when it imports too (nil otherwise, and the form is not shown).
+func (d *Dashboard) asidImporter() ASIDImporter {
+	im, _ := d.DeletionStatus.(ASIDImporter)
+	return im
 }
 
 // adminView is the console page.
@@ -42,6 +68,8 @@ type adminView struct {
 	Names map[string]string
 	// Impersonating is the user the administrator acts as (nil: nobody).
 	Impersonating bool
+	// CanImport shows the import of Meta's deletion lists.
+	CanImport bool
 }
 
 // adminWorkspace is a workspace row with what the kill switch holds.
@@ -56,7 +84,7 @@ func (d *Dashboard) adminPage(r *http.Request) (*page, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Nav, p.Form = "admin", newForm(r, "workspace", "reason", "user", "impersonate_reason")
+	p.Nav, p.Form = "admin", newForm(r, "workspace", "reason", "user", "impersonate_reason", "asids")
 	if d.KillSwitch == nil || d.Console == nil {
 		return nil, httpx.Internal(errors.New("web: operator console not wired"))
 	}
@@ -68,7 +96,8 @@ func (d *Dashboard) adminPage(r *http.Request) (*page, error) {
 	if err != nil {
 		return nil, httpx.Internal(err)
 	}
-	v := &adminView{Pauses: pauses, Bound: killswitch.Bound.String(), Impersonating: p.Impersonator != nil, Names: map[string]string{}}
+	v := &adminView{Pauses: pauses, Bound: killswitch.Bound.String(), Impersonating: p.Impersonator != nil, Names: map[string]string{},
+		CanImport: d.asidImporter() != nil}
 	global := killswitch.Pause{}
 	byWS := map[string]killswitch.Pause{}
 	for _, ps := range pauses {
@@ -93,7 +122,34 @@ func (d *Dashboard) adminConsole(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if n, err := strconv.Atoi(r.URL.Query().Get("imported")); err == nil && n > 0 {
+		p.Notice = importedNotice(n)
+	}
 	return d.render(w, http.StatusOK, "admin", p)
+}
+
+// importedNotice tells the operator what an import did.
+func importedNotice(n int) string {
+	if n == 1 {
+		return "1 data-deletion request is open for the imported ID. It runs in the background, as for Meta's callback."
+	}
+	return fmt.Sprintf("%d data-deletion requests are open for the imported IDs, one per person. They run in the background, as for Meta's callback.", n)
+}
+
+// adminImportASIDs opens a deletion request for each app-scoped user ID
+// of the textarea (one a line), as Meta's callback would; a person whose
+// request is still open keeps it (ImportASIDs).
+func (d *Dashboard) adminImportASIDs(w http.ResponseWriter, r *http.Request) error {
+	im := d.asidImporter()
+	if im == nil {
+		return httpx.Internal(errors.New("web: data-deletion import not wired"))
+	}
+	lines := strings.Split(r.PostFormValue("asids"), "\n") // ImportASIDs trims each, "\r" too
+	reqs, err := im.ImportASIDs(r.Context(), access.Actor(r), lines)
+	if err != nil {
+		return d.adminFail(w, r, err, "asids")
+	}
+	return redirect(w, r, adminPath+"?imported="+strconv.Itoa(len(reqs)))
 }
 
 // adminKillSwitch pauses or resumes (op) what the form names.

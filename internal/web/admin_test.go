@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/metacallback"
 	"github.com/parleyhq/parley/internal/operator"
 	"github.com/parleyhq/parley/internal/testutil/dbtest"
 )
@@ -137,6 +138,58 @@ func TestAdminImpersonation(t *testing.T) {
 		replay.http.Jar.SetCookies(u, old)
 		if p := replay.get("/w/" + ws); p.Status == http.StatusOK {
 			t.Error("the administrator's old cookie still opens the workspace after signing out")
+		}
+	})
+}
+
+// Security.md H-7 on the console: Meta's e-mailed lists of app-scoped
+// user IDs are imported by a platform administrator with 2FA only (404
+// for others, 403 without 2FA); a malformed list is refused on the field
+// and opens nothing; a good one opens one deletion request per person,
+// audit-logged with the administrator as actor, and the page says how
+// many.
+func TestAdminImportDeletionList(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := start(t, d)
+		owner, _ := s.signUp(t, "owner")
+		admin, adminAddr := s.signUp(t, "root")
+		opened := func() int {
+			var n int
+			if err := s.DB.R.NewRaw(`SELECT count(*) FROM meta_deletion_requests`).Scan(t.Context(), &n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		list := url.Values{"asids": {"1234567\r\n 7654321 \r\n\r\n1234567"}}
+
+		owner.post("/admin/data-deletion/import", list).want(t, http.StatusNotFound)
+		s.makeAdmin(t, adminAddr, false)
+		admin.post("/admin/data-deletion/import", list).want(t, http.StatusForbidden)
+		if n := opened(); n != 0 {
+			t.Fatalf("refused imports opened %d requests", n)
+		}
+		adminID := s.makeAdmin(t, adminAddr, true)
+		admin.get("/admin").want(t, http.StatusOK, `action="/admin/data-deletion/import"`)
+		admin.post("/admin/data-deletion/import", url.Values{"asids": {"123\nnot-an-id"}}).
+			want(t, http.StatusUnprocessableEntity, "Line 2 is not an app-scoped user ID", "not-an-id")
+		admin.post("/admin/data-deletion/import", url.Values{"asids": {" \n "}}).
+			want(t, http.StatusUnprocessableEntity, "Enter at least one")
+		if n := opened(); n != 0 {
+			t.Fatalf("invalid imports opened %d requests", n)
+		}
+
+		loc := admin.post("/admin/data-deletion/import", list).redirectsTo(t, "/admin?imported=2")
+		admin.get(loc).want(t, http.StatusOK, "2 data-deletion requests are open")
+		if n := opened(); n != 2 {
+			t.Errorf("%d requests opened, want 2 (one per person)", n)
+		}
+		var audited int
+		if err := s.DB.R.NewRaw(`SELECT count(*) FROM audit_log WHERE action = ? AND actor_user_id = ?`,
+			metacallback.ActionDeletionReceived, adminID).Scan(t.Context(), &audited); err != nil {
+			t.Fatal(err)
+		}
+		if audited != 2 {
+			t.Errorf("%d audit entries by the administrator, want 2", audited)
 		}
 	})
 }

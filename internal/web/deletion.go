@@ -32,12 +32,12 @@ func (d *Dashboard) deletionRoutes() []access.Route {
 	return []access.Route{
 		{Method: "GET", Pattern: ws + "/settings/delete", Policy: owner, Handler: d.deleteWorkspaceForm},
 		// Leaving is never held hostage by an ended trial.
-		{Method: "POST", Pattern: ws + "/settings/delete", Policy: owner.AllowedWhenReadOnly(), Handler: d.deleteWorkspace},
+		{Method: "POST", Pattern: ws + "/settings/delete", Policy: owner.AllowedWhenReadOnly().NotWhileImpersonating(), Handler: d.deleteWorkspace},
 		// The only pages that reach a workspace being deleted (every other
 		// page of it is 404 then): its members see when it goes, its owners
 		// may cancel.
 		{Method: "GET", Pattern: ws + "/deletion", Policy: access.Member(workspace.RoleViewer).SessionOnly().WhileDeleting(), Handler: d.workspaceDeletion},
-		{Method: "POST", Pattern: ws + "/deletion/cancel", Policy: owner.AllowedWhenReadOnly().WhileDeleting(), Handler: d.cancelWorkspaceDeletion},
+		{Method: "POST", Pattern: ws + "/deletion/cancel", Policy: owner.AllowedWhenReadOnly().WhileDeleting().NotWhileImpersonating(), Handler: d.cancelWorkspaceDeletion},
 		{Method: "GET", Pattern: "/account/delete", Policy: signedIn, Handler: d.deleteAccountForm},
 		{Method: "POST", Pattern: "/account/delete", Policy: signedIn, Handler: d.deleteAccount},
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/dsr"
 	"github.com/parleyhq/parley/internal/httpx"
+	"github.com/parleyhq/parley/internal/retention"
+	"github.com/parleyhq/parley/internal/workspace"
 )
 
 // Privacy requests (promises P-34, P-40): the workspace's data-subject
@@ -32,8 +34,10 @@ type dsrRequestRow struct {
 	Contact, Link string
 	// Overdue and AckOverdue are judged at the page's now.
 	Overdue, AckOverdue bool
-	// Due says the next deadline in words.
-	Due string
+	// Due says the next deadline in words, and Received the date received,
+	// both in the workspace's time zone (a deadline is a date where the
+	// shop is, not in UTC).
+	Due, Received string
 	// WSID, Back (where forms return) and what the reader may do, for the
 	// row's buttons.
 	WSID, Back          string
@@ -54,10 +58,12 @@ func (d *Dashboard) dsrRows(r *http.Request, p *page, back string, reqs []dsr.Re
 		return nil, err
 	}
 	now := d.Now()
+	loc := workspaceZone(p.WS)
+	day := func(t time.Time) string { return t.In(loc).Format("2 Jan 2006") }
 	out := make([]dsrRequestRow, len(reqs))
 	for i, q := range reqs {
 		row := dsrRequestRow{Request: q, Overdue: q.Overdue(now), AckOverdue: q.AcknowledgeOverdue(now), Contact: "Erased contact",
-			WSID: wsID, Back: back, CanAnswer: p.Can("agent") && !p.ReadOnly(), CanErase: p.Can("admin") && !p.ReadOnly()}
+			Received: day(q.ReceivedAt), WSID: wsID, Back: back, CanAnswer: p.Can("agent") && !p.ReadOnly(), CanErase: p.Can("admin") && !p.ReadOnly()}
 		if q.ContactID != "" {
 			row.Link = contactPrivacyPath(wsID, q.ContactID)
 			row.Contact = "Unnamed contact"
@@ -67,11 +73,11 @@ func (d *Dashboard) dsrRows(r *http.Request, p *page, back string, reqs []dsr.Re
 		}
 		switch {
 		case !q.Open():
-			row.Due = "Closed " + q.ClosedAt.Format("2 Jan 2006")
+			row.Due = "Closed " + day(q.ClosedAt)
 		case q.State == dsr.StateReceived:
-			row.Due = "Acknowledge by " + q.AcknowledgeBy.Format("2 Jan 2006") + ", complete by " + q.CompleteBy.Format("2 Jan 2006")
+			row.Due = "Acknowledge by " + day(q.AcknowledgeBy) + ", complete by " + day(q.CompleteBy)
 		default:
-			row.Due = "Complete by " + q.CompleteBy.Format("2 Jan 2006")
+			row.Due = "Complete by " + day(q.CompleteBy)
 		}
 		out[i] = row
 	}
@@ -203,7 +209,7 @@ type contactPrivacyView struct {
 	ID, Name  string
 	Summary   dsr.Summary
 	Flags     dsr.Flags
-	Consents  []dsr.Consent
+	Consents  []consentRow
 	Channels  []channelOption
 	Requests  []dsrRequestRow
 	Exports   []exportRow
@@ -215,14 +221,60 @@ type contactPrivacyView struct {
 	// Open are the contact's open requests, which a form can say it
 	// answers (each form offers those of its kinds).
 	Open []dsrRequestRow
+	// LinkDays is how long a new export's link works: the service's TTL
+	// or the workspace's retention period of exports, whichever is
+	// shorter. MaxMB is the largest archive an export can make.
+	LinkDays int
+	MaxMB    int64
 }
 
 type channelOption struct{ ID, Name string }
 
+// consentRow is a consent record with its time in the workspace's zone.
+type consentRow struct {
+	dsr.Consent
+	When string
+}
+
+// exportRow is an export as the page shows it: times in the workspace's
+// zone, and Until the real end of its link.
 type exportRow struct {
 	dsr.Export
 	Download string
 	Progress string
+	Started  string
+	// Until is when the link stops working ("" until the archive is
+	// built): its expiry, or sooner when the workspace's retention period
+	// of exports deletes the export first.
+	Until string
+}
+
+// exportsRetention is the workspace's retention period of exports, 0 when
+// retention will not delete them (no retention service, or a legal hold on
+// the workspace).
+func (d *Dashboard) exportsRetention(r *http.Request, wsID string) (time.Duration, error) {
+	if d.Retention == nil {
+		return 0, nil
+	}
+	set, err := d.Retention.Settings(r.Context(), wsID)
+	if err != nil {
+		return 0, err
+	}
+	days := set.Days(retention.ClassExports)
+	if set.Hold != nil || days == retention.Lifetime {
+		return 0, nil
+	}
+	return time.Duration(days) * retention.Day, nil
+}
+
+// linkEnd is when export e's link really stops working: its expiry, or
+// when retention (keep, 0 for never) deletes the export, if sooner.
+func linkEnd(e dsr.Export, keep time.Duration) time.Time {
+	end := e.ExpiresAt
+	if keep > 0 && (end.IsZero() || e.CreatedAt.Add(keep).Before(end)) {
+		end = e.CreatedAt.Add(keep)
+	}
+	return end
 }
 
 func (d *Dashboard) contactPrivacy(w http.ResponseWriter, r *http.Request) error {
@@ -248,8 +300,14 @@ func (d *Dashboard) contactPrivacy(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	v.Flags = v.Summary.Flags
-	if v.Consents, err = d.DSR.Consents(ctx, p.WS.ID, c.ID); err != nil {
+	loc := workspaceZone(p.WS)
+	stamp := func(t time.Time) string { return t.In(loc).Format("2 Jan 2006 15:04 MST") }
+	consents, err := d.DSR.Consents(ctx, p.WS.ID, c.ID)
+	if err != nil {
 		return err
+	}
+	for _, cs := range consents {
+		v.Consents = append(v.Consents, consentRow{Consent: cs, When: stamp(cs.At)})
 	}
 	chs, err := d.Channels.List(ctx, p.WS.ID)
 	if err != nil {
@@ -275,11 +333,25 @@ func (d *Dashboard) contactPrivacy(w http.ResponseWriter, r *http.Request) error
 		if err != nil {
 			return err
 		}
+		keep, err := d.exportsRetention(r, p.WS.ID)
+		if err != nil {
+			return err
+		}
+		ttl := d.DSR.ExportTTL()
+		if keep > 0 && keep < ttl {
+			ttl = keep
+		}
+		v.LinkDays = int((ttl + retention.Day - 1) / retention.Day)
+		v.MaxMB = d.DSR.MaxArchiveBytes() >> 20
 		now := d.Now()
 		for _, e := range exps {
-			row := exportRow{Export: e}
-			if e.Downloadable(now) {
-				row.Download = "/w/" + p.WS.ID + "/privacy-exports/" + e.ID + "/download"
+			row := exportRow{Export: e, Started: stamp(e.CreatedAt)}
+			if e.State == dsr.ExportDone {
+				end := linkEnd(e, keep)
+				row.Until = stamp(end)
+				if e.Downloadable(now) && now.Before(end) {
+					row.Download = "/w/" + p.WS.ID + "/privacy-exports/" + e.ID + "/download"
+				}
 			}
 			if e.StepsTotal > 0 {
 				row.Progress = strconv.Itoa(e.StepsDone) + " of " + strconv.Itoa(e.StepsTotal) + " conversations"
@@ -298,14 +370,18 @@ func (d *Dashboard) logRequest(w http.ResponseWriter, r *http.Request) error {
 	cid := r.PathValue("contact_id")
 	in := dsr.NewRequest{ContactID: cid, Kind: dsr.Kind(r.PostFormValue("kind"))}
 	if s := strings.TrimSpace(r.PostFormValue("received_at")); s != "" {
-		t, err := time.Parse("2006-01-02", s)
+		// The date is the workspace's: received on the 3rd where the shop
+		// is, whatever the date in UTC then.
+		sc := access.ScopeFrom(r.Context())
+		loc := workspaceZone(&workspace.Membership{Workspace: *sc.Workspace, Role: sc.Role})
+		t, err := time.ParseInLocation("2006-01-02", s, loc)
 		if err != nil {
 			return httpx.Invalid("received_at", "Enter the date received as YYYY-MM-DD.")
 		}
-		in.ReceivedAt = t
+		in.ReceivedAt = t.UTC()
 		// A date entered today means now, not midnight.
-		if now := d.Now().UTC(); t.Format("2006-01-02") == now.Format("2006-01-02") {
-			in.ReceivedAt = now
+		if now := d.Now(); s == now.In(loc).Format("2006-01-02") {
+			in.ReceivedAt = now.UTC()
 		}
 	}
 	if _, err := d.DSR.Create(r.Context(), access.Actor(r), ws, in); err != nil {

@@ -19,6 +19,7 @@ import (
 //
 // While the stream is open its member counts as present (Deps.Presence):
 // an open dashboard is what "online" means for round-robin assignment.
+// An administrator impersonating the member does not make them present.
 func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) error {
 	if d.Events == nil {
 		return httpx.NotFound("page")
@@ -31,10 +32,12 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) error {
 		return httpx.Errorf(http.StatusServiceUnavailable, "unavailable", "Live updates are not available right now.")
 	}
 	defer sub.Close()
-	if d.Presence != nil {
+	// An administrator acting as the member is not the member at their
+	// desk: round-robin must not send them conversations for it.
+	if p := access.PrincipalFrom(r.Context()); d.Presence != nil && p.Impersonator == nil {
 		// Deferred after sub.Close, so it runs first: the presence beat
 		// has ended before the handler returns.
-		defer d.keepSeen(r.Context(), s.Workspace.ID, access.PrincipalFrom(r.Context()).User.ID)()
+		defer d.keepSeen(r.Context(), s.Workspace.ID, p.User.ID)()
 	}
 	if err := realtime.ServeSSE(w, r, sub, realtime.SSEOptions{}); err != nil {
 		// The stream has started: the page's EventSource reconnects by

@@ -176,7 +176,10 @@ func New(deps Deps) *Dashboard {
 
 // Routes is the dashboard's whole surface with each route's access policy.
 // Dashboard routes never accept API keys (SessionOnly): keys belong to the
-// JSON API.
+// JSON API. Routes whose effect would outlive an administrator's
+// impersonation (API keys, invitations, roles and membership, deleting the
+// workspace or cancelling that, privacy exports, erasure, merging) are
+// refused while impersonating (NotWhileImpersonating, security.md B-7).
 func (d *Dashboard) Routes() []access.Route {
 	var (
 		public   = access.Public()
@@ -225,15 +228,15 @@ func (d *Dashboard) Routes() []access.Route {
 		{Method: "GET", Pattern: ws + "/settings/general", Policy: viewer, Handler: d.general},
 		{Method: "POST", Pattern: ws + "/settings/general", Policy: admin, Handler: d.updateGeneral},
 		{Method: "GET", Pattern: ws + "/settings/team", Policy: viewer, Handler: d.team},
-		{Method: "POST", Pattern: ws + "/settings/team/invitations", Policy: admin, Handler: d.invite},
-		{Method: "POST", Pattern: ws + "/settings/team/invitations/{invitation_id}/revoke", Policy: admin, Handler: d.revokeInvitation},
-		{Method: "POST", Pattern: ws + "/settings/team/members/{user_id}/role", Policy: admin, Handler: d.changeRole},
+		{Method: "POST", Pattern: ws + "/settings/team/invitations", Policy: admin.NotWhileImpersonating(), Handler: d.invite},
+		{Method: "POST", Pattern: ws + "/settings/team/invitations/{invitation_id}/revoke", Policy: admin.NotWhileImpersonating(), Handler: d.revokeInvitation},
+		{Method: "POST", Pattern: ws + "/settings/team/members/{user_id}/role", Policy: admin.NotWhileImpersonating(), Handler: d.changeRole},
 		// Any member may leave; removing someone else needs admin, which
 		// the service decides. Leaving works even when the trial ended.
-		{Method: "POST", Pattern: ws + "/settings/team/members/{user_id}/remove", Policy: viewer.AllowedWhenReadOnly(), Handler: d.removeMember},
+		{Method: "POST", Pattern: ws + "/settings/team/members/{user_id}/remove", Policy: viewer.AllowedWhenReadOnly().NotWhileImpersonating(), Handler: d.removeMember},
 		{Method: "GET", Pattern: ws + "/settings/api-keys", Policy: admin, Handler: d.apiKeys},
-		{Method: "POST", Pattern: ws + "/settings/api-keys", Policy: admin, Handler: d.createAPIKey},
-		{Method: "POST", Pattern: ws + "/settings/api-keys/{key_id}/revoke", Policy: admin.AllowedWhenReadOnly(), Handler: d.revokeAPIKey},
+		{Method: "POST", Pattern: ws + "/settings/api-keys", Policy: admin.NotWhileImpersonating(), Handler: d.createAPIKey},
+		{Method: "POST", Pattern: ws + "/settings/api-keys/{key_id}/revoke", Policy: admin.AllowedWhenReadOnly().NotWhileImpersonating(), Handler: d.revokeAPIKey},
 		// Custom fields and tags: admins define them, everyone sees them.
 		{Method: "GET", Pattern: ws + "/settings/fields", Policy: viewer, Handler: d.fields},
 		{Method: "POST", Pattern: ws + "/settings/fields", Policy: admin, Handler: d.defineField},
@@ -342,26 +345,26 @@ func (d *Dashboard) Routes() []access.Route {
 		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/pipelines", Policy: agent, Handler: d.addToPipeline},
 		// Merging two contacts cannot be undone: admins only (merge.go).
 		{Method: "GET", Pattern: ws + "/contacts/{contact_id}/merge", Policy: admin, Handler: d.mergePage},
-		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/merge", Policy: admin, Handler: d.mergeContact},
+		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/merge", Policy: admin.NotWhileImpersonating(), Handler: d.mergeContact},
 		// Erasing a contact or deleting a conversation cannot be undone:
 		// admins only, open after a trial ends (erasure.go, P-33).
 		{Method: "GET", Pattern: ws + "/contacts/{contact_id}/delete", Policy: admin.AllowedWhenReadOnly(), Handler: d.eraseContactPage},
-		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/delete", Policy: admin.AllowedWhenReadOnly(), Handler: d.eraseContact},
+		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/delete", Policy: admin.AllowedWhenReadOnly().NotWhileImpersonating(), Handler: d.eraseContact},
 		{Method: "GET", Pattern: ws + "/conversations/{conversation_id}/delete", Policy: admin.AllowedWhenReadOnly(), Handler: d.deleteConversationPage},
-		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/delete", Policy: admin.AllowedWhenReadOnly(), Handler: d.deleteConversation},
+		{Method: "POST", Pattern: ws + "/conversations/{conversation_id}/delete", Policy: admin.AllowedWhenReadOnly().NotWhileImpersonating(), Handler: d.deleteConversation},
 		// Privacy requests and a contact's privacy page (dsr.go, P-34, P-40):
 		// everyone reads; agents log and answer requests, set flags, record
 		// consent and correct; admins export and erase.
 		{Method: "GET", Pattern: ws + "/privacy-requests", Policy: viewer, Handler: d.privacyRequests},
-		{Method: "POST", Pattern: ws + "/privacy-requests/{request_id}/erase", Policy: admin, Handler: d.eraseRequest},
+		{Method: "POST", Pattern: ws + "/privacy-requests/{request_id}/erase", Policy: admin.NotWhileImpersonating(), Handler: d.eraseRequest},
 		{Method: "POST", Pattern: ws + "/privacy-requests/{request_id}/{action}", Policy: agent, Handler: d.answerRequest},
 		{Method: "GET", Pattern: ws + "/contacts/{contact_id}/privacy", Policy: viewer, Handler: d.contactPrivacy},
 		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/privacy/requests", Policy: agent, Handler: d.logRequest},
 		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/privacy/flags", Policy: agent, Handler: d.saveFlags},
 		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/privacy/consents", Policy: agent, Handler: d.saveConsent},
 		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/privacy/correction", Policy: agent, Handler: d.saveCorrection},
-		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/privacy/exports", Policy: admin, Handler: d.startExport},
-		{Method: "GET", Pattern: ws + "/privacy-exports/{export_id}/download", Policy: admin, Handler: d.downloadExport},
+		{Method: "POST", Pattern: ws + "/contacts/{contact_id}/privacy/exports", Policy: admin.NotWhileImpersonating(), Handler: d.startExport},
+		{Method: "GET", Pattern: ws + "/privacy-exports/{export_id}/download", Policy: admin.NotWhileImpersonating(), Handler: d.downloadExport},
 
 		// Pipelines: admins create them and edit their stages, agents
 		// move cards on the boards, everyone sees them.

@@ -166,8 +166,9 @@ func (x *Deleter) now() time.Time { return x.opt.Now().UTC().Truncate(time.Micro
 // password (the verifier's error otherwise), and confirmName the
 // workspace's name exactly (a *validate.Error naming "confirm_name"). Each
 // check runs before anything changes. On success the workspace is
-// inaccessible at once and its purge is scheduled at PurgeAt; its channels
-// are then closed (best effort: failures are logged and the purge closes
+// inaccessible at once, its pending invitations are revoked (for good:
+// cancelling does not bring them back) and its purge is scheduled at
+// PurgeAt; its channels are then closed (best effort: failures are logged and the purge closes
 // them again).
 func (x *Deleter) RequestDeletion(ctx context.Context, a audit.Actor, workspaceID, confirmName, password string) (*Workspace, error) {
 	if a.UserID == "" {
@@ -208,8 +209,20 @@ func (x *Deleter) RequestDeletion(ctx context.Context, a audit.Actor, workspaceI
 		if err := x.deps.Schedule(ctx, tx, workspaceID, purgeAt); err != nil {
 			return fmt.Errorf("schedule purge: %w", err)
 		}
+		// Pending invitations die with the request: one accepted later
+		// would let someone in, as an owner say, to cancel the deletion.
+		// They stay revoked if the deletion is cancelled.
+		res, err := tx.NewRaw(`UPDATE invitations SET revoked_at = ?
+			WHERE workspace_id = ? AND accepted_at IS NULL AND revoked_at IS NULL`, now, workspaceID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("revoke invitations: %w", err)
+		}
+		revoked, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("revoke invitations: %w", err)
+		}
 		if err := audit.Record(ctx, tx, now, workspaceID, a, ActionWorkspaceDeleteRequest, targetWorkspace, workspaceID,
-			map[string]any{"purge_at": purgeAt}); err != nil {
+			map[string]any{"purge_at": purgeAt, "invitations_revoked": revoked}); err != nil {
 			return err
 		}
 		w, err = getWorkspace(ctx, tx, workspaceID)

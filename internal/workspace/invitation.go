@@ -143,7 +143,8 @@ func (s *Service) RevokeInvitation(ctx context.Context, a audit.Actor, workspace
 
 // InvitationByToken returns the pending invitation a link token belongs to
 // and its workspace, for the page that offers to accept it. Any token that
-// cannot be accepted now answers ErrInvitationInvalid.
+// cannot be accepted now answers ErrInvitationInvalid, including one of a
+// workspace being deleted.
 func (s *Service) InvitationByToken(ctx context.Context, token string) (*Invitation, *Workspace, error) {
 	inv, err := s.pendingByToken(ctx, s.d.R, token)
 	if err != nil {
@@ -156,13 +157,19 @@ func (s *Service) InvitationByToken(ctx context.Context, token string) (*Invitat
 	return inv, w, nil
 }
 
-// pendingByToken finds the invitation for token if it can be accepted now.
+// pendingByToken finds the invitation for token if it can be accepted now:
+// pending, and its workspace not being deleted.
 func (s *Service) pendingByToken(ctx context.Context, idb bun.IDB, token string) (*Invitation, error) {
 	if !isBase62(token) {
 		return nil, ErrInvitationInvalid
 	}
 	var inv Invitation
-	err := idb.NewRaw(`SELECT `+invitationCols+` FROM invitations WHERE token_hash = ?`, hashSecret(token)).Scan(ctx, &inv)
+	// A workspace being deleted takes no one in: its invitations answer
+	// as unknown ones (RequestDeletion revokes them too), so nobody can
+	// join it, as an owner say, to cancel its deletion.
+	err := idb.NewRaw(`SELECT `+invitationCols+` FROM invitations WHERE token_hash = ?
+		AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = invitations.workspace_id AND w.deletion_requested_at IS NULL)`,
+		hashSecret(token)).Scan(ctx, &inv)
 	if err != nil {
 		if errors.Is(db.NoRows(err), db.ErrNotFound) {
 			return nil, ErrInvitationInvalid
@@ -179,7 +186,8 @@ func (s *Service) pendingByToken(ctx context.Context, idb bun.IDB, token string)
 // records invitation.accept. userEmail is the signed-in user's address; it
 // must match the invitation's, ignoring case (ErrInvitationEmailMismatch,
 // and the invitation stays usable). A token that is unknown, expired,
-// revoked or already used answers ErrInvitationInvalid. A user who is
+// revoked or already used, or whose workspace is being deleted, answers
+// ErrInvitationInvalid. A user who is
 // already a member keeps the higher of their role and the invited one.
 func (s *Service) AcceptInvitation(ctx context.Context, a audit.Actor, token, userEmail string) (*Membership, error) {
 	if a.UserID == "" {

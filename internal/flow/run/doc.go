@@ -46,7 +46,10 @@
 // hold the conversation's sends back for the whole wait); a job's
 // transaction locks the conversation (inbox.LockConversation) first, and
 // replies leave through inbox.Automate, so the policy, the adapter,
-// ownership and the send order are the inbox's as for any reply.
+// ownership and the send order are the inbox's as for any reply. What a
+// job resumes waits while the kill switch pauses processing
+// (Options.Paused) and ends without a word for a contact automation may
+// not touch or in a workspace being deleted (Options.Blocked; stop.go).
 //
 // Session variables are personal data (answers): they are sealed under
 // the contact's key. Problems recorded in flow_errors are Parley's words

@@ -40,6 +40,9 @@ func (r *Runner) handleResume(ctx context.Context, j *job.Job) error {
 	if err := j.Decode(&p); err != nil {
 		return job.Permanent(err)
 	}
+	if r.paused(p.WS) {
+		return job.Snooze(pauseRetry, errPaused)
+	}
 	return r.resume(ctx, p, resumeInput)
 }
 
@@ -65,9 +68,17 @@ func (r *Runner) handleHTTP(ctx context.Context, j *job.Job) error {
 	if err := j.Decode(&p); err != nil {
 		return job.Permanent(err)
 	}
+	if r.paused(p.WS) {
+		return job.Snooze(pauseRetry, errPaused) // before the request: nothing leaves
+	}
 	req, err := r.request(ctx, p)
-	if errors.Is(err, errStale) {
+	switch {
+	case errors.Is(err, errStale):
 		return nil
+	case errors.Is(err, errStopped):
+		// No request carries the contact's data anywhere: the session
+		// ends without a word (resume looks again in its transaction).
+		return r.resume(ctx, p, nil)
 	}
 	var res CallResult
 	switch {
@@ -91,13 +102,17 @@ func (r *Runner) handleHTTP(ctx context.Context, j *job.Job) error {
 var errRender = errors.New("run: request cannot be rendered")
 
 // request renders the request of the session p names, through the reader
-// pool: errStale when the session moved on.
+// pool: errStale when the session moved on, errStopped when automation
+// may not go on for it (stopped).
 func (r *Runner) request(ctx context.Context, p resumeJob) (CallRequest, error) {
 	var req CallRequest
 	// Through the reader pool: the writer is not held for a request.
-	t, prog, err := r.resumable(ctx, r.opt.DB.R, p)
+	t, prog, why, err := r.resumable(ctx, r.opt.DB.R, p)
 	if err != nil {
 		return CallRequest{}, err
+	}
+	if why != "" {
+		return CallRequest{}, errStopped
 	}
 	if t.sess.Status != StatusWaiting {
 		return CallRequest{}, errStale
@@ -116,8 +131,10 @@ func (r *Runner) request(ctx context.Context, p resumeJob) (CallRequest, error) 
 // transaction that first locks the conversation (so the step is ordered
 // with the person's messages), then hands what the run says to the inbox
 // (Automate) and sends it once committed. A job whose token is stale
-// does nothing; a conversation a person took over ends its session
-// without a word.
+// does nothing. The session ends without a word when in is nil, when a
+// person took the conversation over, and when automation may not go on
+// for it (stopped: the contact is blocked, the workspace being deleted):
+// no node runs, so no action and no reply.
 func (r *Runner) resume(ctx context.Context, p resumeJob, in func(*turn, *Program) Input) error {
 	var eff inbox.Effects
 	err := r.opt.DB.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -128,13 +145,17 @@ func (r *Runner) resume(ctx context.Context, p resumeJob, in func(*turn, *Progra
 		if err != nil {
 			return err
 		}
-		t, prog, err := r.resumable(ctx, tx, p)
+		t, prog, why, err := r.resumable(ctx, tx, p)
 		if err != nil {
 			return err
 		}
-		if conv.Owner != inbox.OwnerBot && conv.Owner != inbox.OwnerAI {
-			// Never speak while a person has the conversation: the wait
-			// is over, silently.
+		if why != "" {
+			r.log.Info("flow ended: automation may not go on", "workspace", p.WS, "conversation", p.Conv, "reason", why)
+		}
+		if why != "" || in == nil || (conv.Owner != inbox.OwnerBot && conv.Owner != inbox.OwnerAI) {
+			// Never speak while a person has the conversation, nor act
+			// for a contact automation may not touch: the wait is over,
+			// silently.
 			t.count(prog, prog.Abandon(t.sess.State))
 			t.stepped, t.state = true, State{FlowID: prog.FlowID, Version: prog.Version, Status: StatusEnded}
 			_, err := t.commit()
@@ -169,36 +190,44 @@ func (r *Runner) resume(ctx context.Context, p resumeJob, in func(*turn, *Progra
 }
 
 // resumable starts a turn on the conversation p names and returns it with
-// the program its session runs; errStale unless the session still waits
+// the program its session runs and why automation may not go on for it
+// ("" when it may: see stopped); errStale unless the session still waits
 // with p's token.
-func (r *Runner) resumable(ctx context.Context, idb bun.IDB, p resumeJob) (*turn, *Program, error) {
+func (r *Runner) resumable(ctx context.Context, idb bun.IDB, p resumeJob) (*turn, *Program, string, error) {
 	var c struct {
 		ContactID string `bun:"contact_id"`
 		Type      string `bun:"type"`
 		Locale    string `bun:"locale"`
+		Deleting  int    `bun:"deleting"`
 	}
-	err := idb.NewRaw(`SELECT cv.contact_id, ch.type, ct.locale FROM conversations cv
+	err := idb.NewRaw(`SELECT cv.contact_id, ch.type, ct.locale,
+		CASE WHEN w.deletion_requested_at IS NULL THEN 0 ELSE 1 END AS deleting FROM conversations cv
 		JOIN channels ch ON ch.id = cv.channel_id JOIN contacts ct ON ct.id = cv.contact_id
+		JOIN workspaces w ON w.id = cv.workspace_id
 		WHERE cv.workspace_id = ? AND cv.id = ?`, p.WS, p.Conv).Scan(ctx, &c)
 	if errors.Is(db.NoRows(err), db.ErrNotFound) {
-		return nil, nil, errStale
+		return nil, nil, "", errStale
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	t, err := r.newTurn(ctx, idb, p.WS, p.Conv, c.ContactID, c.Type, c.Locale)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	if t.sess.Token != p.Token || !t.sess.waits() {
-		return nil, nil, errStale
+		return nil, nil, "", errStale
 	}
 	prog, found, err := t.program(t.sess.FlowID, t.sess.Version)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	if !found {
-		return nil, nil, errStale
+		return nil, nil, "", errStale
 	}
-	return t, prog, nil
+	why, err := r.stopped(ctx, idb, p.WS, c.ContactID, c.Deleting != 0)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return t, prog, why, nil
 }

@@ -97,8 +97,12 @@ const sqlHeld = `SELECT s.conversation_id, s.token FROM conversations c
 // fetch has ended and its outcome is stored, so the flows held for it
 // start now, each in a transaction of its own (see resume), exactly once:
 // a resume job that fires later finds the token moved. An error leaves
-// the held flows to their resume jobs.
+// the held flows to their resume jobs, and so does processing paused by
+// the kill switch (Options.Paused): the jobs wait for the resume.
 func (r *Runner) ProfileSettled(ctx context.Context, ws, channelID, contactID string) error {
+	if r.paused(ws) {
+		return nil
+	}
 	var held []struct {
 		Conv  string `bun:"conversation_id"`
 		Token int64  `bun:"token"`

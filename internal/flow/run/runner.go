@@ -70,6 +70,21 @@ type Options struct {
 	// name none (nil: UTC for every workspace).
 	// It reads through idb (the caller's transaction, when there is one).
 	TimeZone func(ctx context.Context, idb bun.IDB, workspaceID string) *time.Location
+	// Paused reports whether automated processing of the workspace is
+	// paused now (the operator's kill switch, globally or for the
+	// workspace; promise P-37). While it holds, the runner's jobs wait
+	// without using up their attempts and ProfileSettled starts nothing:
+	// no delay ends, no request is made, no action runs. It is asked for
+	// every job, so it must be a lookup, never a query (nil: never).
+	Paused func(workspaceID string) bool
+	// Blocked reports why automation may not touch the contact ("" when
+	// it may): restricted, objecting, consent-withdrawn or a minor
+	// (dsr.Gate.Blocked; promises P-34, P-40). Work a job resumes for a
+	// blocked contact ends the session without a word, and a request
+	// node's request is not made. It reads through idb (the job's
+	// transaction, or the reader pool before a request). Nil: nobody is
+	// blocked.
+	Blocked func(ctx context.Context, idb bun.IDB, workspaceID, contactID string) (string, error)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Rand returns a number in [0, n) for randomizers (default
