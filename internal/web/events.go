@@ -17,6 +17,11 @@ import (
 // shows through the ordinary, access-checked routes, so every member who
 // may read the workspace may listen.
 //
+// A stream lasts Deps.StreamLifetime at most: access is checked when it
+// opens, so ending it makes the browser reconnect through the checks again
+// (a member removed, a session ended or a workspace deleted meanwhile gets
+// a refusal, and EventSource then stops); the page catches up on reconnect.
+//
 // While the stream is open its member counts as present (Deps.Presence):
 // an open dashboard is what "online" means for round-robin assignment.
 // An administrator impersonating the member does not make them present.
@@ -25,6 +30,13 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) error {
 		return httpx.NotFound("page")
 	}
 	s := access.ScopeFrom(r.Context())
+	lifetime := d.StreamLifetime
+	if lifetime <= 0 {
+		lifetime = DefaultStreamLifetime
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), lifetime)
+	defer cancel()
+	r = r.WithContext(ctx)
 	// Subscribed with the request's context: the subscription ends with
 	// the request.
 	sub, err := d.Events.Subscribe(r.Context(), s.Workspace.ID, nil)
@@ -46,6 +58,10 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) error {
 	}
 	return nil
 }
+
+// DefaultStreamLifetime is how long a live stream lasts before the browser
+// reconnects (and is checked again).
+const DefaultStreamLifetime = 5 * time.Minute
 
 // keepSeen tells Presence that userID is at the dashboard now and then
 // every PresenceEvery, until ctx ends or the returned stop is called;

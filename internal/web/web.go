@@ -104,6 +104,11 @@ type Deps struct {
 	// assignment knows who is at their desk (nil: nobody is told).
 	Presence      Presence
 	PresenceEvery time.Duration
+	// StreamLifetime ends each live stream after this long (default
+	// DefaultStreamLifetime); the browser reconnects through the access
+	// checks again, so a member removed, signed out or a workspace deleted
+	// meanwhile stops hearing its hints.
+	StreamLifetime time.Duration
 	// DeletionStatus finds Meta data-deletion requests for their public
 	// status page, DeletionLimit bounds its look-ups per address, and
 	// Operator is who the public privacy pages name (privacy_pages.go).

@@ -212,7 +212,15 @@
     // for it before they expect live updates).
     var root = document.documentElement;
     root.removeAttribute("data-live-open");
-    live.addEventListener("open", function () { root.setAttribute("data-live-open", ""); });
+    // The server ends each stream after a while (access is checked again
+    // on reconnect): on reopening, the page refreshes what it may have
+    // missed in between.
+    var opened = false;
+    live.addEventListener("open", function () {
+      root.setAttribute("data-live-open", "");
+      if (opened) liveUpdate();
+      opened = true;
+    });
     live.addEventListener("error", function () { root.removeAttribute("data-live-open"); });
     ["conversation", "message", "resync"].forEach(function (kind) {
       live.addEventListener(kind, liveUpdate);
