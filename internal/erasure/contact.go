@@ -171,6 +171,9 @@ func contactStatements() []statement {
 		{"contact_phones", `DELETE FROM contact_phones WHERE workspace_id = ? AND contact_id = ?`, wc},
 		{"call_log_seen", `DELETE FROM call_log_seen WHERE workspace_id = ? AND contact_id = ?`, wc},
 		{"contact_identities", `DELETE FROM contact_identities WHERE workspace_id = ? AND contact_id = ?`, wc},
+		// Redelivery keys carry no workspace: scoped through the channel.
+		{"inbound_keys", `DELETE FROM inbound_keys WHERE contact_id = ? AND channel_id IN (SELECT id FROM channels WHERE workspace_id = ?)`,
+			[]int{argContact, argWorkspace}},
 		{"contacts", `DELETE FROM contacts WHERE workspace_id = ? AND id = ?`, wc},
 	}
 }

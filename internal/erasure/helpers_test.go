@@ -126,6 +126,8 @@ func (e *env) plant(t *testing.T, s space, label string) person {
 		s.ws, p.id, s.ch2, p.psid2, t0)
 	exec(t, w, `INSERT INTO conversations (id, workspace_id, channel_id, contact_id, last_activity_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		p.conv, s.ws, s.ch1, p.id, t0, t0, t0)
+	// A redelivery key of an event without a message ID (a reaction).
+	exec(t, w, `INSERT INTO inbound_keys (channel_id, key, contact_id, created_at) VALUES (?, ?, ?, ?)`, s.ch1, "key-"+newID(), p.id, t0)
 	body := e.seal(t, &p, s.ws, "messages", "body", p.msg, canaryText(label+"-message"))
 	exec(t, w, `INSERT INTO messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, kind, body, sender_type, status, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, 'in', 'text', ?, 'contact', 'received', ?, ?)`, p.msg, s.ws, s.ch1, p.conv, p.id, body, t0, t0)

@@ -141,9 +141,9 @@ func Inventory() []Table {
 			"reply_to": Operational, "status": None, "messaging_type": None, "tag": None, "error_code": None,
 			"error_message": Operational, "platform_at": None, "sent_at": None, "delivered_at": None, "read_at": None,
 			"created_at": None, "updated_at": None}},
-		{"inbound_keys", Erasure{Workspace: true, Retention: RetentionOps,
-			Note: "SHA-256 of an event's identifying fields: not reversible to the person and not linkable to a contact, so left to expire with retention"},
-			map[string]Class{"channel_id": ID, "key": Operational, "created_at": None}},
+		{"inbound_keys", Erasure{Contact: true, Workspace: true, Retention: RetentionOps,
+			Note: "SHA-256 of an event's identifying fields, naming its contact (00034): deleted with the contact; older keys without one expire with retention"},
+			map[string]Class{"channel_id": ID, "key": Operational, "contact_id": ID, "created_at": None}},
 		// Webhooks (00008).
 		{"webhook_deliveries", Erasure{Contact: true, Retention: RetentionPayloads,
 			Note: "body sealed with the platform key: the erased contact's events are removed from stored deliveries (scrubDeliveries)"},

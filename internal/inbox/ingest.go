@@ -107,7 +107,7 @@ func (s *Service) fromPerson(ctx context.Context, tx bun.Tx, ch channel.Channel,
 	// Events without a platform ID are deduplicated by their key; those
 	// with one, by the unique index the INSERT below runs into.
 	if ev.MID == "" && ev.Key != "" {
-		dup, err := s.seen(ctx, tx, ch.ID, ev.Key, now)
+		dup, err := s.seen(ctx, tx, ch.ID, ct.ID, ev.Key, now)
 		if err != nil || dup {
 			return err
 		}
@@ -236,7 +236,7 @@ func (s *Service) echo(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *c
 		return err
 	}
 	if ev.MID == "" && ev.Key != "" {
-		dup, err := s.seen(ctx, tx, ch.ID, ev.Key, now)
+		dup, err := s.seen(ctx, tx, ch.ID, ct.ID, ev.Key, now)
 		if err != nil || dup {
 			return err
 		}

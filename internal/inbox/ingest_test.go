@@ -92,6 +92,11 @@ func TestRedeliveryIsANoOp(t *testing.T) {
 			if n := len(h.queuedJobs(KindSend)); n != 2 {
 				t.Errorf("%d send jobs, want 2", n)
 			}
+			// The postback's redelivery key names its contact, so erasing
+			// the contact can delete it (issue 6).
+			if n := h.count(`SELECT count(*) FROM inbound_keys WHERE key = ? AND contact_id = ?`, "k-postback-1", conv.ContactID); n != 1 {
+				t.Errorf("%d redelivery keys naming the contact, want 1", n)
+			}
 		})
 	})
 }

@@ -41,6 +41,12 @@ func (s *Service) MoveContact(ctx context.Context, tx bun.Tx, workspaceID, fromC
 		toContactID, now, workspaceID, fromContactID).Exec(ctx); err != nil {
 		return fmt.Errorf("inbox: move contact: %w", err)
 	}
+	// Redelivery keys follow the person, so erasing the kept contact
+	// deletes them too.
+	if _, err := tx.NewRaw(`UPDATE inbound_keys SET contact_id = ? WHERE contact_id = ?
+		AND channel_id IN (SELECT id FROM channels WHERE workspace_id = ?)`, toContactID, fromContactID, workspaceID).Exec(ctx); err != nil {
+		return fmt.Errorf("inbox: move contact: %w", err)
+	}
 	return nil
 }
 

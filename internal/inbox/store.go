@@ -45,7 +45,8 @@ const (
 	reopens = `status = CASE WHEN status IN ('resolved','snoozed') THEN 'open' ELSE status END,
 		snoozed_until = CASE WHEN status = 'snoozed' THEN NULL ELSE snoozed_until END`
 
-	sqlSeenKey = `INSERT INTO inbound_keys (channel_id, key, created_at) VALUES (?, ?, ?) ON CONFLICT (channel_id, key) DO NOTHING`
+	// The key names its contact, so erasing the contact deletes it.
+	sqlSeenKey = `INSERT INTO inbound_keys (channel_id, key, contact_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (channel_id, key) DO NOTHING`
 )
 
 // hotWrites and hotReads are what Prepare prepares.
@@ -121,8 +122,8 @@ func (s *Service) findConversation(ctx context.Context, idb bun.IDB, ch channel.
 
 // seen records an event key and reports whether it had been recorded
 // before: the idempotency of events without a platform message ID.
-func (s *Service) seen(ctx context.Context, idb bun.IDB, channelID, key string, now time.Time) (bool, error) {
-	n, err := affected(s.st.Exec(ctx, idb, sqlSeenKey, channelID, key, now))
+func (s *Service) seen(ctx context.Context, idb bun.IDB, channelID, contactID, key string, now time.Time) (bool, error) {
+	n, err := affected(s.st.Exec(ctx, idb, sqlSeenKey, channelID, key, contactID, now))
 	if err != nil {
 		return false, fmt.Errorf("record event key: %w", err)
 	}
