@@ -14,7 +14,7 @@ import (
 // a pseudonymous subject (an HMAC of the erased contact's or workspace's
 // ID under a key derived from the master key).
 type Tombstone struct {
-	// Kind is "contact" or "workspace".
+	// Kind is "contact", "conversation" or "workspace".
 	Kind string `json:"kind"`
 	// WorkspaceID is the erased contact's workspace ("" for a workspace).
 	WorkspaceID string `json:"workspace_id,omitempty"`
@@ -82,9 +82,9 @@ func ReadTombstones(r io.Reader) ([]Tombstone, error) {
 
 func checkTombstone(t Tombstone) error {
 	switch t.Kind {
-	case "contact":
+	case "contact", "conversation":
 		if t.WorkspaceID == "" {
-			return errors.New("a contact tombstone without a workspace")
+			return fmt.Errorf("a %s tombstone without a workspace", t.Kind)
 		}
 	case "workspace":
 	default:

@@ -26,33 +26,48 @@ func (s *Service) DeleteConversation(ctx context.Context, a audit.Actor, workspa
 		return fmt.Errorf("erasure: delete conversation: %w", db.ErrNotFound)
 	}
 	err := s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.OneRow(tx.NewRaw(`UPDATE conversations SET updated_at = ? WHERE workspace_id = ? AND id = ?`,
-			s.now().UTC(), workspaceID, conversationID).Exec(ctx)); err != nil {
+		if err := s.deleteConversationTx(ctx, tx, workspaceID, conversationID); err != nil {
 			return err
 		}
-		var msgs []string
-		if err := tx.NewRaw(`SELECT id FROM messages WHERE workspace_id = ? AND conversation_id = ?`, workspaceID, conversationID).Scan(ctx, &msgs); err != nil {
-			return fmt.Errorf("messages: %w", err)
-		}
-		ids := map[string]bool{conversationID: true}
-		for _, m := range msgs {
-			ids[m] = true
-		}
-		if err := deleteJobs(ctx, tx, s.d.Dialect, workspaceID, ids); err != nil {
+		// A backup from before the deletion must not bring it back (Replay).
+		t := Tombstone{Kind: KindConversation, WorkspaceID: workspaceID, Subject: s.Subject(conversationID), At: s.now().UTC()}
+		if err := insertTombstone(ctx, tx, t); err != nil {
 			return err
-		}
-		if err := resetCursors(ctx, tx, ids); err != nil {
-			return err
-		}
-		for _, st := range conversationStatements() {
-			if _, err := tx.NewRaw(st.sql, workspaceID, conversationID).Exec(ctx); err != nil {
-				return fmt.Errorf("delete from %s: %w", st.table, err)
-			}
 		}
 		return audit.Record(ctx, tx, s.now().UTC(), workspaceID, a, ActionDeleteConversation, "conversation", conversationID, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("erasure: delete conversation: %w", err)
+	}
+	return nil
+}
+
+// deleteConversationTx deletes the conversation's rows inside tx (for
+// DeleteConversation and Replay); db.ErrNotFound when the workspace has no
+// such conversation.
+func (s *Service) deleteConversationTx(ctx context.Context, tx bun.Tx, workspaceID, conversationID string) error {
+	if err := db.OneRow(tx.NewRaw(`UPDATE conversations SET updated_at = ? WHERE workspace_id = ? AND id = ?`,
+		s.now().UTC(), workspaceID, conversationID).Exec(ctx)); err != nil {
+		return err
+	}
+	var msgs []string
+	if err := tx.NewRaw(`SELECT id FROM messages WHERE workspace_id = ? AND conversation_id = ?`, workspaceID, conversationID).Scan(ctx, &msgs); err != nil {
+		return fmt.Errorf("messages: %w", err)
+	}
+	ids := map[string]bool{conversationID: true}
+	for _, m := range msgs {
+		ids[m] = true
+	}
+	if err := deleteJobs(ctx, tx, s.d.Dialect, workspaceID, ids); err != nil {
+		return err
+	}
+	if err := resetCursors(ctx, tx, ids); err != nil {
+		return err
+	}
+	for _, st := range conversationStatements() {
+		if _, err := tx.NewRaw(st.sql, workspaceID, conversationID).Exec(ctx); err != nil {
+			return fmt.Errorf("delete from %s: %w", st.table, err)
+		}
 	}
 	return nil
 }

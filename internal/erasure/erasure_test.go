@@ -274,6 +274,11 @@ func TestDeleteConversation(t *testing.T) {
 		if err := e.s.DeleteConversation(ctx, audit.Actor{UserID: s.user}, s.ws, p.conv); err != nil {
 			t.Fatal(err)
 		}
+		// Its tombstone, so a restored backup deletes it again.
+		ts, err := e.s.Tombstones(ctx, time.Time{})
+		if err != nil || len(ts) != 1 || ts[0].Kind != erasure.KindConversation || ts[0].WorkspaceID != s.ws || ts[0].Subject != e.s.Subject(p.conv) {
+			t.Errorf("tombstones after deleting a conversation: %+v, %v", ts, err)
+		}
 		left := rowsNaming(t, d, p.id)
 		want := map[string]int{"contacts": 0, "contact_identities": 1, "contact_activity": 1, "pipeline_cards": 1, "contact_tags": 1,
 			"contact_field_values": 1, "contact_phones": 1, "call_log_seen": 1, "search_docs": 1, "search_pending": 1, "contact_keys": 1,
@@ -316,6 +321,7 @@ func TestReplay(t *testing.T) {
 		e := newEnv(t, d)
 		s, doomed := e.space(t), e.space(t)
 		erased, kept := e.plant(t, s, "erased"), e.plant(t, s, "kept")
+		talk := e.plant(t, s, "talk") // its conversation was deleted after the backup
 		inDoomed := e.plant(t, doomed, "doomed")
 		// The tombstones as another copy of the database wrote them: a
 		// Service on the same master key computes the same subjects.
@@ -323,10 +329,19 @@ func TestReplay(t *testing.T) {
 			{Kind: erasure.KindContact, WorkspaceID: s.ws, Subject: e.s.Subject(erased.id), At: t0},
 			{Kind: erasure.KindContact, WorkspaceID: s.ws, Subject: e.s.Subject(newID()), At: t0}, // erased before the backup
 			{Kind: erasure.KindWorkspace, Subject: e.s.Subject(doomed.ws), At: t0},
+			{Kind: erasure.KindConversation, WorkspaceID: s.ws, Subject: e.s.Subject(talk.conv), At: t0},
 		}
 		n, err := e.s.Replay(ctx, ts)
-		if err != nil || n != 2 {
-			t.Fatalf("replay: %d, %v; want 2 erased", n, err)
+		if err != nil || n != 3 {
+			t.Fatalf("replay: %d, %v; want 3 erased", n, err)
+		}
+		for _, q := range []string{`SELECT count(*) FROM conversations WHERE id = ?`, `SELECT count(*) FROM messages WHERE conversation_id = ?`} {
+			if c := count(t, d, q, talk.conv); c != 0 {
+				t.Errorf("%s: %d after the conversation's replay", q, c)
+			}
+		}
+		if c := count(t, d, `SELECT count(*) FROM contacts WHERE id = ?`, talk.id); c != 1 {
+			t.Error("replaying a conversation's tombstone took its contact")
 		}
 		if left := rowsNaming(t, d, erased.id); len(left) != 0 {
 			t.Errorf("rows of the replayed contact left: %v", left)
@@ -362,7 +377,7 @@ func TestReplay(t *testing.T) {
 			t.Error("the kept contact lost rows")
 		}
 		got, err := e.s.Tombstones(ctx, time.Time{})
-		if err != nil || len(got) != 3 {
+		if err != nil || len(got) != 4 {
 			t.Errorf("tombstones after replay: %+v, %v", got, err)
 		}
 		if n, err := e.s.Replay(ctx, ts); err != nil || n != 0 {

@@ -15,17 +15,18 @@ import (
 
 // Tombstone kinds.
 const (
-	KindContact   = "contact"
-	KindWorkspace = "workspace"
+	KindContact      = "contact"
+	KindConversation = "conversation"
+	KindWorkspace    = "workspace"
 )
 
 // Tombstone records that a contact or a workspace was erased, with no
 // content: no ID, name or platform ID, only a pseudonymous subject.
 type Tombstone struct {
-	// Kind is KindContact or KindWorkspace.
+	// Kind is KindContact, KindConversation or KindWorkspace.
 	Kind string `json:"kind"`
-	// WorkspaceID is the erased contact's workspace; "" for a workspace
-	// tombstone (its subject names the workspace).
+	// WorkspaceID is the erased contact's or deleted conversation's
+	// workspace; "" for a workspace tombstone (its subject names it).
 	WorkspaceID string `json:"workspace_id,omitempty"`
 	// Subject is the hex HMAC-SHA256 of the contact's or the workspace's
 	// ID under the tombstone key (PurposeTombstones).
@@ -118,7 +119,8 @@ func (s *Service) Tombstones(ctx context.Context, since time.Time) ([]Tombstone,
 // ID of every contact of each named workspace (and of every workspace)
 // and erases those whose subject is named.
 func (s *Service) Replay(ctx context.Context, ts []Tombstone) (int, error) {
-	contacts := map[string]map[string]bool{} // workspace → subjects
+	contacts := map[string]map[string]bool{}      // workspace → subjects
+	conversations := map[string]map[string]bool{} // workspace → subjects
 	workspaces := map[string]bool{}
 	for _, t := range ts {
 		switch t.Kind {
@@ -127,6 +129,11 @@ func (s *Service) Replay(ctx context.Context, ts []Tombstone) (int, error) {
 				contacts[t.WorkspaceID] = map[string]bool{}
 			}
 			contacts[t.WorkspaceID][t.Subject] = true
+		case KindConversation:
+			if conversations[t.WorkspaceID] == nil {
+				conversations[t.WorkspaceID] = map[string]bool{}
+			}
+			conversations[t.WorkspaceID][t.Subject] = true
 		case KindWorkspace:
 			workspaces[t.Subject] = true
 		default:
@@ -169,6 +176,27 @@ func (s *Service) Replay(ctx context.Context, ts []Tombstone) (int, error) {
 				return erased, fmt.Errorf("erasure: replay: %w", err)
 			}
 			s.runAfter(ctx, after, ws, id)
+			erased++
+		}
+	}
+	for ws, subjects := range conversations {
+		var ids []string
+		if err := s.d.R.NewRaw(`SELECT id FROM conversations WHERE workspace_id = ? ORDER BY id`, ws).Scan(ctx, &ids); err != nil {
+			return erased, fmt.Errorf("erasure: replay: %w", err)
+		}
+		for _, id := range ids {
+			if !subjects[s.Subject(id)] {
+				continue
+			}
+			err := s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				return s.deleteConversationTx(ctx, tx, ws, id)
+			})
+			if notFound(err) {
+				continue
+			}
+			if err != nil {
+				return erased, fmt.Errorf("erasure: replay: %w", err)
+			}
 			erased++
 		}
 	}
