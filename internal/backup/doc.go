@@ -24,8 +24,8 @@
 // keys back, and replays the tombstone log (erasures and workspace purges
 // recorded since, exported with `parley tombstones export`) through a
 // Replayer (erasure.Service) — all before the file takes the name the
-// server opens, so a restored instance never serves a contact or workspace
-// that was erased after the backup was taken. PostgreSQL is backed up with
+// server opens, so a restored instance never serves a contact, conversation
+// or workspace that was erased after the backup was taken. PostgreSQL is backed up with
 // pg_dump and restored with pg_restore followed by `parley tombstones
 // replay` (docs/operations/backup.md); the tombstone file format
 // (ReadTombstones, WriteTombstones) is the same.

@@ -14,13 +14,14 @@
 //     (media objects, data-subject exports) goes through Hooks they
 //     register at wiring time (OnErase, AfterErase).
 //   - DeleteConversation deletes one conversation and everything of it
-//     (the contact stays).
+//     (the contact stays), and leaves a conversation tombstone.
 //   - Each erasure leaves a tombstone (tombstones table, migration 00025)
 //     and an audit entry whose subject is pseudonymised: a hex
 //     HMAC-SHA256 of the ID under a key derived from the master key
 //     (Master.Derive(PurposeTombstones)), never the ID, a name or a
 //     platform ID. Replay erases again, in a database restored from a
-//     backup, every contact and workspace a tombstone names (M-6).
+//     backup, every contact, conversation and workspace a tombstone names
+//     (M-6).
 //     RecordContact writes the same tombstone for a contact that ceases
 //     to exist otherwise (the one merged into another), in the caller's
 //     transaction.
