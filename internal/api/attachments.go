@@ -3,9 +3,7 @@ package api
 import (
 	"context"
 	"errors"
-	"mime"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/parleyhq/parley/internal/access"
@@ -110,21 +108,9 @@ func (a *API) attachmentContent(w http.ResponseWriter, r *http.Request) error {
 
 // writeObject sends an object's bytes so that no browser runs them:
 // images, video and audio inline with their sniffed type, anything else
-// as a download; never sniffed, sandboxed, not cached (security.md J-4).
+// as a download (security.md J-4; httpx.WriteFile).
 func writeObject(w http.ResponseWriter, o media.Object, data []byte) {
-	disp, ct := "attachment", "application/octet-stream"
-	if o.Kind != media.KindFile {
-		disp, ct = "inline", o.ContentType
-	}
-	h := w.Header()
-	h.Set("Content-Type", ct)
-	h.Set("Content-Length", strconv.Itoa(len(data)))
-	h.Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": o.Name}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	h.Set("Cache-Control", "private, no-store")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(data)
+	httpx.WriteFile(w, o.ContentType, o.Name, o.Kind != media.KindFile, data)
 }
 
 // attachmentError maps media's refusals; the rest is conversationError's.

@@ -3,10 +3,8 @@ package web
 import (
 	"context"
 	"errors"
-	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/parleyhq/parley/internal/access"
@@ -107,21 +105,9 @@ func objectNotFound(err error) error {
 
 // writeObject sends an object's bytes so that no browser runs them:
 // images, video and audio inline with their sniffed type, anything else
-// as a download; never sniffed, sandboxed, not cached (security.md J-4).
+// as a download (security.md J-4; httpx.WriteFile).
 func writeObject(w http.ResponseWriter, o media.Object, data []byte) {
-	disp, ct := "attachment", "application/octet-stream"
-	if o.Kind != media.KindFile {
-		disp, ct = "inline", o.ContentType
-	}
-	h := w.Header()
-	h.Set("Content-Type", ct)
-	h.Set("Content-Length", strconv.Itoa(len(data)))
-	h.Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": o.Name}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	h.Set("Cache-Control", "private, no-store")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(data)
+	httpx.WriteFile(w, o.ContentType, o.Name, o.Kind != media.KindFile, data)
 }
 
 // attachmentPreviews points the thread row of m at Parley's own copy of
