@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/uptrace/bun"
-
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/dsr"
-	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/media"
 	"github.com/parleyhq/parley/internal/retention"
 )
@@ -20,8 +17,8 @@ import (
 // and registers its export and expiry jobs, and its retention purger for
 // the exports class. It runs after messaging, retention and media, before
 // the job queue starts. The inbox was already given dsr.Automation (its
-// one outbound path refuses automated sends to blocked contacts) and a
-// privacyGate around its Responder (messaging.go).
+// one outbound path refuses automated sends to blocked contacts, and its
+// ingest starts no flow for them; messaging.go).
 //
 // Erasure, when wired, must call a.DSR.SetEraser(the erasure service) and
 // register a.DSR.ForgetContact as its "dsr" hook, so that erasing a
@@ -39,28 +36,6 @@ func (a *App) privacy() {
 	if a.Retention != nil {
 		a.Retention.Register(retention.ClassExports, a.DSR.PurgeExports)
 	}
-}
-
-// privacyGate is the inbox's Responder: the one spot where inbound
-// messages of a restricted, objecting, consent-withdrawn or minor contact
-// are kept from starting (or advancing) a flow (P-40, security.md §3.O
-// O-9). It answers nothing for them; the message is stored and a person
-// on the team sees it and can reply.
-type privacyGate struct {
-	gate *dsr.Gate
-	next inbox.Responder
-}
-
-// Respond implements inbox.Responder.
-func (g privacyGate) Respond(ctx context.Context, tx bun.Tx, in inbox.Incoming) (inbox.Response, error) {
-	why, err := g.gate.Blocked(ctx, tx, in.Contact.WorkspaceID, in.Contact.ID)
-	if err != nil {
-		return inbox.Response{}, fmt.Errorf("privacy gate: %w", err)
-	}
-	if why != "" {
-		return inbox.Response{}, nil
-	}
-	return g.next.Respond(ctx, tx, in)
 }
 
 // mediaExport gives dsr exports the contact's attachments from the media

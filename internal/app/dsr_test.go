@@ -167,7 +167,8 @@ func TestBlockedContactsGetNoAutomatedMessages(t *testing.T) {
 			t.Errorf("the control got %d answers", n)
 		}
 		// The blocked contacts' second messages started no flow at all
-		// (privacyGate), not merely a flow whose reply was refused: the
+		// (the inbox's privacy check before its Responder), not merely a
+		// flow whose reply was refused: the
 		// flow was entered by the four first messages and the control's two.
 		var stats struct {
 			Nodes map[string]struct{ Entered int }

@@ -103,7 +103,7 @@ func (a *App) messaging(ctx context.Context) error {
 		Senders:   map[channel.Type]channel.Sender{channel.Messenger: adapter},
 		Profiles:  map[channel.Type]channel.ProfileFetcher{channel.Messenger: adapter},
 		Adapters:  map[channel.Type]func(channel.Content) ([]channel.Content, error){channel.Messenger: messenger.Adapt},
-		Responder: privacyGate{gate: gate, next: a.FlowRuns}, // blocked contacts start no flow (dsr.go)
+		Responder: a.FlowRuns,
 		// A flow greeting a new contact by name waits for their profile;
 		// the runner hears when the fetch ends.
 		OnProfile: a.FlowRuns,

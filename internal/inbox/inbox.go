@@ -85,10 +85,11 @@ type Options struct {
 	// Automation, when set, may refuse an automated send (flow, AI,
 	// broadcast) to the contact: it returns an error wrapping ErrRestricted
 	// (a restricted, objecting, consent-withdrawn or minor contact; package
-	// dsr). queue asks it for every sender but a person on the team, inside
-	// the send's transaction, and the send job asks again for automated
-	// messages before calling the platform, failing those it now refuses
-	// CodeRestricted (nil: nothing is refused).
+	// dsr). Ingest asks it once before the Responder (a refused contact's
+	// message starts no flow and waits for a person), queue asks it for
+	// every other automated send inside the send's transaction, and the
+	// send job asks again before calling the platform, failing those it now
+	// refuses CodeRestricted (nil: nothing is refused).
 	Automation func(ctx context.Context, idb bun.IDB, workspaceID, contactID string, sender SenderType) error
 	// SendHold reports whether outbound sending for the workspace is
 	// paused now (the operator's kill switch, killswitch.Service.
@@ -295,6 +296,10 @@ type Author struct {
 	ID string
 	// Actor is the request behind an agent's reply.
 	Actor audit.Actor
+	// cleared is set by ingest when Options.Automation already allowed
+	// automation for this contact in the same transaction (before the
+	// Responder ran), so queue does not ask again for each reply.
+	cleared bool
 }
 
 // PolicyError is a send the messaging policy refused (promise P-16);

@@ -143,6 +143,21 @@ func (s *Service) fromPerson(ctx context.Context, tx bun.Tx, ch channel.Channel,
 	if ev.Standby || s.opt.Responder == nil || !conv.Owner.automated() {
 		return nil
 	}
+	// Privacy (P-40): a restricted, objecting, consent-withdrawn or minor
+	// contact's message starts or advances no flow; it waits for a person.
+	// Asked once here; the replies of this transaction carry the answer.
+	if s.opt.Automation != nil {
+		err := s.opt.Automation(ctx, tx, ch.WorkspaceID, ct.ID, SenderFlow)
+		if errors.Is(err, ErrRestricted) {
+			if interactions > 0 {
+				return s.unanswered(ctx, tx, conv, now, eff)
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("privacy check: %w", err)
+		}
+	}
 	r, err := s.opt.Responder.Respond(ctx, tx, Incoming{
 		Channel: ch, Contact: ct, Conversation: conv, Message: m, Event: *ev, NewContact: newContact,
 		ProfilePending: fetching && ct.ProfileState == contact.ProfilePending,
@@ -150,7 +165,7 @@ func (s *Service) fromPerson(ctx context.Context, tx bun.Tx, ch channel.Channel,
 	if err != nil {
 		return fmt.Errorf("respond: %w", err)
 	}
-	author := Author{Type: SenderFlow, ID: r.FlowID}
+	author := Author{Type: SenderFlow, ID: r.FlowID, cleared: s.opt.Automation != nil}
 	if conv.Owner == OwnerAI {
 		author.Type = SenderAI
 	}

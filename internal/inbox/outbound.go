@@ -61,7 +61,7 @@ func (s *Service) queue(ctx context.Context, tx bun.Tx, ch channel.Channel, conv
 	}
 	// Data-subject rights (P-34, P-40): the one place automated sends to a
 	// restricted, objecting, consent-withdrawn or minor contact stop.
-	if a.Type != SenderAgent && s.opt.Automation != nil {
+	if a.Type != SenderAgent && s.opt.Automation != nil && !a.cleared {
 		if err := s.opt.Automation(ctx, tx, conv.WorkspaceID, conv.ContactID, a.Type); err != nil {
 			return nil, nil, err
 		}

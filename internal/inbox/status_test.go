@@ -292,3 +292,63 @@ func TestPendingFollowsAutomation(t *testing.T) {
 		}
 	})
 }
+
+// countingResponder counts the messages it was asked to answer.
+type countingResponder struct {
+	n    int
+	next Responder
+}
+
+func (c *countingResponder) Respond(ctx context.Context, tx bun.Tx, in Incoming) (Response, error) {
+	c.n++
+	return c.next.Respond(ctx, tx, in)
+}
+
+// Promise P-40 in the inbox: the privacy check (Options.Automation) is
+// asked once per inbound message, before the Responder, and its answer
+// covers the replies of that transaction; a refused contact's message is
+// not handed to the Responder at all and opens the conversation for a
+// person; a failing check fails the ingest, changing nothing.
+func TestPrivacyCheckedOncePerMessage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h := newHarness(t, d)
+		asked, blocked := 0, false
+		var fail error
+		h.svc.opt.Automation = func(context.Context, bun.IDB, string, string, SenderType) error {
+			asked++
+			if fail != nil {
+				return fail
+			}
+			if blocked {
+				return ErrRestricted
+			}
+			return nil
+		}
+		resp := &countingResponder{next: AutoReply{}}
+		h.svc.opt.Responder = resp
+		h.ingest(h.text("psid-1", "m_1", "hi"))
+		conv := h.conversationOf("psid-1")
+		if asked != 1 || resp.n != 1 || len(h.queuedJobs(KindSend)) != 1 {
+			t.Fatalf("asked %d times, responder %d, %d replies queued; want 1, 1, 1", asked, resp.n, len(h.queuedJobs(KindSend)))
+		}
+		blocked = true
+		h.ingest(h.text("psid-1", "m_2", "again"))
+		if asked != 2 || resp.n != 1 || len(h.queuedJobs(KindSend)) != 1 {
+			t.Errorf("refused contact: asked %d, responder %d, %d replies; want 2, 1, 1", asked, resp.n, len(h.queuedJobs(KindSend)))
+		}
+		if c := h.conversationOf("psid-1"); c.Status != StatusOpen {
+			t.Errorf("a refused contact's message leaves the conversation %s, want open", c.Status)
+		}
+		fail = errors.New("database gone")
+		err := d.Tx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
+			_, err := h.svc.Ingest(ctx, tx, h.ch, []channel.Inbound{h.text("psid-1", "m_3", "third")})
+			return err
+		})
+		if err == nil {
+			t.Error("a failing privacy check did not fail the ingest")
+		}
+		if n := len(h.messages(conv.ID)); n != 3 { // m_1, its reply, m_2
+			t.Errorf("%d messages after the failed ingest, want 3", n)
+		}
+	})
+}
