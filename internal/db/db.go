@@ -49,6 +49,8 @@ type DB struct {
 	Dialect Dialect
 	// Pool is the pgx pool on PostgreSQL (for LISTEN/NOTIFY and batches); nil on SQLite.
 	Pool *pgxpool.Pool
+
+	ckpt *checkpointer // SQLite's background checkpoints; nil on PostgreSQL
 }
 
 // Options tune Open. The zero value is fine.
@@ -89,11 +91,26 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(ON)", "secure_delete(ON)", "temp_store(MEMORY)", "cache_size(-16000)"} {
 		q.Add("_pragma", p)
 	}
-	q.Set("_txlock", "immediate")
 	q.Set("_time_format", "sqlite")
 	base := "file:" + path + "?"
-	wdb, err := sql.Open("sqlite", base+q.Encode())
+	// The checkpointer's connection: the same settings, no transactions.
+	cdb, err := sql.Open("sqlite", base+q.Encode())
 	if err != nil {
+		return nil, fmt.Errorf("db: open sqlite: %w", err)
+	}
+	cdb.SetMaxOpenConns(1)
+	cdb.SetConnMaxLifetime(0)
+	cdb.SetConnMaxIdleTime(0)
+
+	q.Set("_txlock", "immediate")
+	wq := url.Values{}
+	for k, v := range q {
+		wq[k] = append([]string(nil), v...)
+	}
+	wq.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walBackstopPages))
+	wdb, err := sql.Open("sqlite", base+wq.Encode())
+	if err != nil {
+		cdb.Close()
 		return nil, fmt.Errorf("db: open sqlite: %w", err)
 	}
 	wdb.SetMaxOpenConns(1)
@@ -106,6 +123,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	rdb, err := sql.Open("sqlite", base+q.Encode())
 	if err != nil {
 		wdb.Close()
+		cdb.Close()
 		return nil, fmt.Errorf("db: open sqlite reader: %w", err)
 	}
 	n := opt.ReadConns
@@ -118,6 +136,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	rdb.SetConnMaxLifetime(0)
 
 	d := &DB{W: bun.NewDB(wdb, sqlitedialect.New()), R: bun.NewDB(rdb, sqlitedialect.New()), Dialect: SQLite}
+	d.ckpt = startCheckpointer(cdb)
 	if err := d.W.PingContext(ctx); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("db: connect sqlite %s: %w", path, err)
@@ -172,6 +191,9 @@ func redact(err error, dsn string) error {
 // Close closes every pool.
 func (d *DB) Close() error {
 	var errs []error
+	if d.ckpt != nil {
+		errs = append(errs, d.ckpt.close())
+	}
 	errs = append(errs, d.W.Close())
 	if d.R != d.W {
 		errs = append(errs, d.R.Close())
