@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -25,9 +26,18 @@ func fill(t *testing.T, ctx context.Context, form string, values map[string]stri
 
 // text returns the visible text of the first element matching sel, once
 // it is visible.
+//
+// The text is read in the page in one step, not by node ID: a list that
+// refreshes itself can replace the node between finding it and reading it
+// ("No node with given id found" in CI).
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	return browser.Run(t, ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS(sel)))
+	quoted, err := json.Marshal(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return browser.Run(t, ctx, chromedp.Evaluate[string](`document.querySelector(`+string(quoted)+`)?.innerText ?? ""`))
 }
 
 // The whole first visit in a real browser, with the strict CSP on (a
