@@ -14,10 +14,11 @@ import (
 // gcPercent is the garbage collector's target unless GOGC says otherwise.
 // Parley's live heap is small (tens of MB) and its hot path allocates per
 // message, so Go's default of 100 spent ≈ 15% of the process's CPU on
-// collection in the reply benchmark; 400 cut CPU per message by ≈ 15%
-// for a heap that peaks at a few times the live one, well inside the
-// memory targets (make bench: rss_mb_1m_contacts, overload_rss_mb).
-const gcPercent = 400
+// collection in the reply benchmark. 200 cut CPU per message by ≈ 7–10%;
+// the peak resident memory in the overload benchmark went from 134 to
+// ≈ 195 MB. 400 saved a little more CPU but peaked at ≈ 320 MB: not worth
+// it on a small server. Operators may set GOGC and GOMEMLIMIT as usual.
+const gcPercent = 200
 
 func main() {
 	if os.Getenv("GOGC") == "" {

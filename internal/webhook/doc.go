@@ -12,9 +12,13 @@
 //     with or without Content-Length);
 //  4. verify the HMAC-SHA256 over the raw bytes exactly as received
 //     (meta.VerifySignature; 403 and nothing changes when it fails);
-//  5. seal the body under the platform key and hand it to the group-commit
+//  5. refuse it (503, Retry-After) while processing is more than
+//     Options.MaxLag behind, so a burst above capacity cannot build a
+//     backlog every later message waits behind; Meta delivers it again.
+//     Never while a pause's backlog drains (security.md P-3);
+//  6. seal the body under the platform key and hand it to the group-commit
 //     writer, which stores it, pending, in webhook_deliveries;
-//  6. answer 200 only after that transaction committed, 503 otherwise (Meta
+//  7. answer 200 only after that transaction committed, 503 otherwise (Meta
 //     retries), so an acknowledged delivery is never lost (security.md M-1,
 //     M-4).
 //

@@ -24,6 +24,10 @@ var (
 	errBadSignature = httpx.Forbidden("The X-Hub-Signature-256 header is missing or does not match the body.")
 	errTooLarge     = &httpx.Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "The body is too large."}
 	errUnreadable   = httpx.BadRequest("unreadable_body", "The body could not be read.")
+	// errBehind is the answer while processing is more than MaxLag
+	// behind: not stored, to be delivered again.
+	errBehind = &httpx.Error{Status: http.StatusServiceUnavailable, Code: "overloaded",
+		Message: "Parley is behind with processing; the delivery was not stored. Retry it.", RetryAfter: 1}
 )
 
 // Reasons a verified delivery was not stored; each is answered 503.
@@ -66,6 +70,10 @@ func (in *Intake) receive(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !meta.VerifySignature(raw, sigs[0], in.secrets...) {
 		return in.refuse(ip, OutcomeBadSignature, errBadSignature)
+	}
+	if in.proc != nil && in.proc.lagging(in.opt.MaxLag) {
+		in.observe(OutcomeShed)
+		return errBehind
 	}
 	if err := in.store(raw, at); err != nil {
 		in.observe(OutcomeUnavailable)

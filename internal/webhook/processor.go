@@ -6,7 +6,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Processing runs in one goroutine per process, the processor. The
@@ -62,6 +65,46 @@ type processor struct {
 	// has released what an earlier process left held.
 	held     map[string]bool
 	released bool
+
+	// oldest is the arrival time (Unix nanoseconds, from the UUIDv7 ID)
+	// of the oldest delivery waiting to be applied, as of the current
+	// round; 0 when there is none. caughtUp is set once processing found
+	// nothing left to do, and cleared by a pause or a resumed workspace:
+	// only then does lagging refuse deliveries (Options.MaxLag).
+	oldest   atomic.Int64
+	caughtUp atomic.Bool
+}
+
+// lagging reports whether processing, having caught up once since it
+// started or resumed, has fallen more than max behind: the oldest delivery
+// waiting arrived longer ago than that.
+func (p *processor) lagging(max time.Duration) bool {
+	if max < 0 || !p.caughtUp.Load() {
+		return false
+	}
+	at := p.oldest.Load()
+	return at != 0 && time.Since(time.Unix(0, at)) > max
+}
+
+// waiting records the oldest of items (store order: the first) as the
+// oldest delivery waiting, or none.
+func (p *processor) waiting(items []item) {
+	if len(items) == 0 {
+		p.oldest.Store(0)
+		return
+	}
+	p.oldest.Store(arrival(items[0].id))
+}
+
+// arrival is when the delivery with this ID was stored, in Unix
+// nanoseconds (0 when the ID is not a UUIDv7).
+func arrival(id string) int64 {
+	u, err := uuid.Parse(id)
+	if err != nil || u.Version() != 7 {
+		return 0
+	}
+	sec, nsec := u.Time().UnixTime()
+	return sec*int64(time.Second) + nsec
 }
 
 func newProcessor(in *Intake, stop <-chan struct{}) *processor {
@@ -183,7 +226,10 @@ func (p *processor) run() {
 		}
 		if opt.Paused != nil && opt.Paused() {
 			// Nothing is applied; intake goes on storing. Memory is let
-			// go, and the database is read again on resume.
+			// go, and the database is read again on resume. What piles
+			// up meanwhile is acknowledged, never refused (P-3).
+			p.caughtUp.Store(false)
+			p.oldest.Store(0)
 			p.catchUp()
 			if !p.sleep(opt.PauseRetry) {
 				return
@@ -219,7 +265,9 @@ func (p *processor) run() {
 			}
 		default:
 			items := p.take(opt.ApplyMax)
+			p.waiting(items)
 			if len(items) == 0 {
+				p.caughtUp.Store(true)
 				if !p.idle(time.Until(sweepAt)) {
 					return
 				}
@@ -268,6 +316,9 @@ func (p *processor) holds() error {
 			p.in.log.Info("processing resumed: applying held deliveries in order", "deliveries", n)
 		}
 		p.released = true
+		// The released deliveries are old; they are drained before
+		// anything is refused again.
+		p.caughtUp.Store(false)
 		p.catchUp()
 	}
 	p.held = next
@@ -284,6 +335,11 @@ func (p *processor) fromDatabase(before string) (more bool, err error) {
 	items, err := p.in.deliveries.pending(ctx, p.in.d.R, before, limit)
 	if err != nil {
 		return false, fmt.Errorf("webhook: catch up: %w", err)
+	}
+	if before == "" {
+		// A catch-up reads the oldest pending first. A sweep's finds are
+		// another process's leftovers, not this one's lag.
+		p.waiting(items)
 	}
 	if len(items) == 0 {
 		return false, nil

@@ -34,7 +34,7 @@ const Kind = "webhook.process"
 // SHA-1 X-Hub-Signature is never accepted on its own (security.md G-3).
 const SignatureHeader = "X-Hub-Signature-256"
 
-// Outcomes reported to Options.Observe, one per POST (the first six), per
+// Outcomes reported to Options.Observe, one per POST (the first seven), per
 // stored delivery or account during processing (the next two), or per
 // failed processing transaction (the last). They are metric label values:
 // a fixed set, never anything from the request.
@@ -44,6 +44,7 @@ const (
 	OutcomeTooLarge     = "too_large"      // body over MaxBody; 413
 	OutcomeBadRequest   = "bad_request"    // the body could not be read (client went away mid-body); 400
 	OutcomeUnavailable  = "unavailable"    // not stored (database failing, overloaded, stopping); 503
+	OutcomeShed         = "shed"           // not stored: processing is more than MaxLag behind; 503, Meta retries it
 	OutcomeRateLimited  = "rate_limited"   // too many bad requests from the client's address; 429
 	OutcomeQuarantined  = "quarantined"    // an authentic delivery that cannot be processed was set aside
 	OutcomeUnknownPage  = "unknown_page"   // events for an account no workspace connected were dropped
@@ -66,6 +67,9 @@ const (
 	DefaultBacklogMax       = 8192
 	DefaultBacklogBytes     = 32 << 20
 	DefaultCatchUpEvery     = 5 * time.Second
+	// DefaultMaxLag is how far behind processing may fall before new
+	// deliveries are refused (Options.MaxLag).
+	DefaultMaxLag = 3 * time.Second
 	// DefaultFailLimit bad requests per DefaultFailWindow from one address
 	// earn it 429s until the window ends. Meta never sends a bad signature,
 	// so it never comes near.
@@ -142,6 +146,17 @@ type Options struct {
 	// for longer than that, which no process holds in memory any more (a
 	// replica that died left them; default DefaultCatchUpEvery).
 	CatchUpEvery time.Duration
+	// MaxLag bounds how far behind processing may fall under load: while
+	// the oldest delivery waiting to be applied arrived longer ago than
+	// that, new deliveries are answered 503 instead of being stored, and
+	// Meta delivers them again later (meta-platform.md §1.4). Without it
+	// a burst above capacity is acknowledged whole, and every message
+	// that follows waits behind it: after 15 s at twice capacity, for
+	// 15 s more. It applies only once processing has caught up with
+	// what was there when it started or resumed, so the backlog a kill
+	// switch pause (or a restart) leaves is drained without refusing
+	// anything. Default DefaultMaxLag; negative turns it off.
+	MaxLag time.Duration
 	// Paused, when it returns true, holds processing back: deliveries are
 	// still verified, stored and acknowledged (security.md P-3).
 	Paused func() bool
@@ -240,6 +255,9 @@ func New(d *db.DB, opt Options) *Intake {
 	}
 	if opt.CatchUpEvery <= 0 {
 		opt.CatchUpEvery = DefaultCatchUpEvery
+	}
+	if opt.MaxLag == 0 {
+		opt.MaxLag = DefaultMaxLag
 	}
 	if opt.Limiter == nil {
 		opt.Limiter = httpx.NewLimiter(DefaultFailLimit, DefaultFailWindow, opt.Now)
