@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/parleyhq/parley/internal/keyring"
@@ -29,9 +30,13 @@ func deliveryAAD(id string) keyring.AAD {
 // left in it (or it is not the JSON Meta sends). Bodies that do not open
 // (another master key) are left alone: nothing here can read them either.
 //
-// A processor that has already read a pending delivery and applies it
-// after this transaction commits can still recreate the person as a new
-// contact, as a message arriving just after the erasure would.
+// A processor may hold a pending delivery in memory, read before this
+// transaction (package webhook keeps a backlog of bodies in clear). It
+// applies only what it can claim by ID, so a scrubbed delivery is stored
+// again under a new ID (same arrival millisecond, so the same place in
+// the order): the copy in memory claims nothing and is dropped, and the
+// scrubbed body is applied from the table, by the processor's periodic
+// catch-up. A deleted one is claimed by nobody.
 func (s *Service) scrubDeliveries(ctx context.Context, tx bun.Tx, platformIDs []string) error {
 	if len(platformIDs) == 0 {
 		return nil
@@ -60,15 +65,36 @@ func (s *Service) scrubDeliveries(ctx context.Context, tx bun.Tx, platformIDs []
 			}
 			continue
 		}
-		sealed, err := s.master.SealPlatform(kept, deliveryAAD(r.ID))
+		id, err := sameMillisecond(r.ID)
 		if err != nil {
 			return fmt.Errorf("webhook deliveries: %w", err)
 		}
-		if _, err := tx.NewRaw(`UPDATE webhook_deliveries SET body = ? WHERE id = ?`, sealed, r.ID).Exec(ctx); err != nil {
+		sealed, err := s.master.SealPlatform(kept, deliveryAAD(id))
+		if err != nil {
+			return fmt.Errorf("webhook deliveries: %w", err)
+		}
+		if _, err := tx.NewRaw(`UPDATE webhook_deliveries SET id = ?, body = ? WHERE id = ?`, id, sealed, r.ID).Exec(ctx); err != nil {
 			return fmt.Errorf("webhook deliveries: %w", err)
 		}
 	}
 	return nil
+}
+
+// sameMillisecond returns a new UUIDv7 with id's timestamp: it sorts
+// among the deliveries of that millisecond, and matches no copy of id.
+func sameMillisecond(id string) (string, error) {
+	old, err := uuid.Parse(id)
+	if err != nil || old.Version() != 7 {
+		// Not the intake's kind of ID: any new one will do.
+		u, err := uuid.NewV7()
+		return u.String(), err
+	}
+	u, err := uuid.NewV7()
+	if err != nil {
+		return "", err
+	}
+	copy(u[:6], old[:6]) // the 48-bit Unix millisecond
+	return u.String(), nil
 }
 
 // containsAny reports whether b contains one of needles.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"slices"
 	"testing"
 	"time"
 
@@ -214,6 +215,27 @@ func (e *env) deliveryBody(t *testing.T, id string) string {
 		t.Fatal(err)
 	}
 	return string(raw)
+}
+
+// replacement returns the ID under which a scrubbed delivery was stored
+// again: a scrubbed delivery gets a new ID of the same millisecond, so a
+// processor's copy in memory claims nothing (scrubDeliveries). It fails
+// the test unless exactly one such row, other than those named in
+// others, stands in for old.
+func (e *env) replacement(t *testing.T, old string, others ...string) string {
+	t.Helper()
+	if e.deliveryBody(t, old) != "" {
+		t.Fatalf("delivery %s is still stored under its old ID", old)
+	}
+	var ids []string
+	if err := e.d.R.NewRaw(`SELECT id FROM webhook_deliveries WHERE id LIKE ? AND id <> ?`, old[:13]+"%", old).Scan(context.Background(), &ids); err != nil {
+		t.Fatal(err)
+	}
+	ids = slices.DeleteFunc(ids, func(id string) bool { return slices.Contains(others, id) })
+	if len(ids) != 1 {
+		t.Fatalf("deliveries of %s's millisecond: %v, want the one that replaced it", old, ids)
+	}
+	return ids[0]
 }
 
 // count returns how many rows q finds.
