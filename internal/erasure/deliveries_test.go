@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/testutil/dbtest"
+	"github.com/parleyhq/parley/internal/testutil/gate"
 	"github.com/parleyhq/parley/internal/webhook"
 )
 
@@ -35,41 +36,7 @@ func TestEraseScrubsIntakeDeliveries(t *testing.T) {
 		e := newEnv(t, d)
 		s := e.space(t)
 		gone, kept := e.plant(t, s, "gone"), e.plant(t, s, "kept")
-		const secret = "app-secret"
-		in := webhook.New(d, webhook.Options{Master: e.master, AppSecrets: []string{secret}})
-		if err := in.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { in.Stop(context.Background()) })
-		var receive http.Handler
-		for _, rt := range in.Routes() {
-			if rt.Method == http.MethodPost {
-				h := rt.Handler
-				receive = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if err := h(w, r); err != nil {
-						t.Errorf("intake: %v", err)
-					}
-				})
-			}
-		}
-		post := func(psids ...string) {
-			t.Helper()
-			var events []map[string]any
-			for _, p := range psids {
-				events = append(events, map[string]any{"sender": map[string]string{"id": p}, "recipient": map[string]string{"id": "page"},
-					"timestamp": 1732000000000, "message": map[string]string{"mid": "m_" + p, "text": "secret of " + p}})
-			}
-			body, _ := json.Marshal(map[string]any{"object": "page", "entry": []any{map[string]any{"id": "page", "time": 1732000000000, "messaging": events}}})
-			mac := hmac.New(sha256.New, []byte(secret))
-			mac.Write(body)
-			req := httptest.NewRequest(http.MethodPost, webhook.Path, strings.NewReader(string(body)))
-			req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-			rec := httptest.NewRecorder()
-			receive.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK {
-				t.Fatalf("intake answered %d %s", rec.Code, rec.Body)
-			}
-		}
+		post := e.intake(t, "page", webhook.Options{})
 		post(gone.psid)
 		post(gone.psid2, kept.psid)
 		var ids []string
@@ -109,39 +76,9 @@ func TestEraseBeatsTheProcessorsMemory(t *testing.T) {
 		if err := d.R.NewRaw(`SELECT external_id FROM channels WHERE id = ?`, s.ch1).Scan(ctx, &page); err != nil {
 			t.Fatal(err)
 		}
-		const secret = "app-secret"
 		fake := &recordingInbox{}
-		in := webhook.New(d, webhook.Options{Master: e.master, AppSecrets: []string{secret},
-			Channels: channel.NewStore(d, e.kr, time.Now), Inbox: fake, CatchUpEvery: 100 * time.Millisecond, MaxLag: -1})
-		in.Register()
-		if err := in.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { in.Stop(context.Background()) })
-		var receive func(http.ResponseWriter, *http.Request) error
-		for _, rt := range in.Routes() {
-			if rt.Method == http.MethodPost {
-				receive = rt.Handler
-			}
-		}
-		post := func(psids ...string) {
-			t.Helper()
-			var events []map[string]any
-			for _, p := range psids {
-				events = append(events, map[string]any{"sender": map[string]string{"id": p}, "recipient": map[string]string{"id": page},
-					"timestamp": 1732000000000, "message": map[string]string{"mid": "m_" + p, "text": "secret of " + p}})
-			}
-			body, _ := json.Marshal(map[string]any{"object": "page", "entry": []any{map[string]any{"id": page, "time": 1732000000000, "messaging": events}}})
-			mac := hmac.New(sha256.New, []byte(secret))
-			mac.Write(body)
-			req := httptest.NewRequest(http.MethodPost, webhook.Path, strings.NewReader(string(body)))
-			req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-			rec := httptest.NewRecorder()
-			if err := receive(rec, req); err != nil || rec.Code != http.StatusOK {
-				t.Fatalf("intake answered %d %v", rec.Code, err)
-			}
-		}
-
+		post := e.intake(t, page, webhook.Options{Channels: channel.NewStore(d, e.kr, time.Now), Inbox: fake,
+			CatchUpEvery: 100 * time.Millisecond, MaxLag: -1})
 		// The processor applies a first delivery and then stalls, outside
 		// any transaction; the shared delivery waits behind it in memory.
 		held, release := fake.hold()
@@ -173,9 +110,9 @@ func TestEraseBeatsTheProcessorsMemory(t *testing.T) {
 // recordingInbox stands in for the inbox: it records whose events the
 // intake applies and can hold the processor in its next Notify.
 type recordingInbox struct {
-	mu          sync.Mutex
-	from        []string
-	gate, gated chan struct{}
+	mu   sync.Mutex
+	from []string
+	gate gate.Gate
 }
 
 func (f *recordingInbox) Ingest(_ context.Context, _ bun.Tx, _ channel.Channel, evs []channel.Inbound) (inbox.Effects, error) {
@@ -187,28 +124,54 @@ func (f *recordingInbox) Ingest(_ context.Context, _ bun.Tx, _ channel.Channel, 
 	return inbox.Effects{}, nil
 }
 
-func (f *recordingInbox) Notify(inbox.Effects) {
-	f.mu.Lock()
-	gate, gated := f.gate, f.gated
-	f.gate = nil
-	f.mu.Unlock()
-	if gate != nil {
-		close(gated)
-		<-gate
-	}
-}
+func (f *recordingInbox) Notify(inbox.Effects) { f.gate.Pass() }
 
-func (f *recordingInbox) hold() (held <-chan struct{}, release func()) {
-	gate, gated := make(chan struct{}), make(chan struct{})
-	f.mu.Lock()
-	f.gate, f.gated = gate, gated
-	f.mu.Unlock()
-	var once sync.Once
-	return gated, func() { once.Do(func() { close(gate) }) }
-}
+func (f *recordingInbox) hold() (held <-chan struct{}, release func()) { return f.gate.Hold() }
 
 func (f *recordingInbox) senders() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.from)
+}
+
+// intake starts a real webhook intake on e's database with opt (its
+// master key and app secret filled in; processing registered when opt
+// names an Inbox) and returns a function that posts, signed, one delivery
+// to page with a text message from each of psids, failing the test unless
+// it is answered 200.
+func (e *env) intake(t *testing.T, page string, opt webhook.Options) func(psids ...string) {
+	t.Helper()
+	const secret = "app-secret"
+	opt.Master, opt.AppSecrets = e.master, []string{secret}
+	in := webhook.New(e.d, opt)
+	if opt.Inbox != nil {
+		in.Register()
+	}
+	if err := in.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Stop(context.Background()) })
+	var receive func(http.ResponseWriter, *http.Request) error
+	for _, rt := range in.Routes() {
+		if rt.Method == http.MethodPost {
+			receive = rt.Handler
+		}
+	}
+	return func(psids ...string) {
+		t.Helper()
+		var events []map[string]any
+		for _, p := range psids {
+			events = append(events, map[string]any{"sender": map[string]string{"id": p}, "recipient": map[string]string{"id": page},
+				"timestamp": 1732000000000, "message": map[string]string{"mid": "m_" + p, "text": "secret of " + p}})
+		}
+		body, _ := json.Marshal(map[string]any{"object": "page", "entry": []any{map[string]any{"id": page, "time": 1732000000000, "messaging": events}}})
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write(body)
+		req := httptest.NewRequest(http.MethodPost, webhook.Path, strings.NewReader(string(body)))
+		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		rec := httptest.NewRecorder()
+		if err := receive(rec, req); err != nil || rec.Code != http.StatusOK {
+			t.Fatalf("intake answered %d %v %s", rec.Code, err, rec.Body)
+		}
+	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/job"
 	"github.com/parleyhq/parley/internal/keyring"
+	"github.com/parleyhq/parley/internal/testutil/gate"
 	"github.com/parleyhq/parley/internal/webhook"
 )
 
@@ -268,9 +269,8 @@ var _ webhook.Ingester = (*inbox.Service)(nil)
 type fakeInbox struct {
 	mu    sync.Mutex
 	calls int
-	fail  error         // returned (after writing) while set
-	gate  chan struct{} // set: the first Notify waits until it is closed
-	gated chan struct{} // closed when the first Notify has begun waiting
+	fail  error     // returned (after writing) while set
+	gate  gate.Gate // holds a Notify (see hold)
 	mids  []string
 	perTx map[*sql.Tx]int
 }
@@ -304,30 +304,14 @@ func (f *fakeInbox) Ingest(ctx context.Context, tx bun.Tx, ch channel.Channel, e
 	return inbox.Effects{Jobs: len(events)}, fail
 }
 
-// Notify wakes nothing: the fake queues no work. With a gate set, the
-// first call holds the processor (outside any transaction) until the gate
-// opens, so deliveries stored meanwhile pile up behind it.
-func (f *fakeInbox) Notify(inbox.Effects) {
-	f.mu.Lock()
-	gate, gated := f.gate, f.gated
-	f.gate = nil
-	f.mu.Unlock()
-	if gate != nil {
-		close(gated)
-		<-gate
-	}
-}
+// Notify wakes nothing: the fake queues no work. After hold, the next
+// call holds the processor (outside any transaction) until released, so
+// deliveries stored meanwhile pile up behind it.
+func (f *fakeInbox) Notify(inbox.Effects) { f.gate.Pass() }
 
 // hold makes the next Notify wait until the returned function is called;
 // held is closed once it waits.
-func (f *fakeInbox) hold() (held <-chan struct{}, release func()) {
-	gate, gated := make(chan struct{}), make(chan struct{})
-	f.mu.Lock()
-	f.gate, f.gated = gate, gated
-	f.mu.Unlock()
-	var once sync.Once
-	return gated, func() { once.Do(func() { close(gate) }) }
-}
+func (f *fakeInbox) hold() (held <-chan struct{}, release func()) { return f.gate.Hold() }
 
 func (f *fakeInbox) setFail(err error) {
 	f.mu.Lock()
