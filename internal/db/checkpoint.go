@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,6 +31,7 @@ type checkpointer struct {
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
+	runs atomic.Int64 // checkpoints run, for tests
 }
 
 func startCheckpointer(conn *sql.DB) *checkpointer {
@@ -42,21 +44,43 @@ func (c *checkpointer) run() {
 	defer close(c.done)
 	t := time.NewTicker(checkpointEvery)
 	defer t.Stop()
+	seen := int64(-1)
 	for {
 		select {
 		case <-c.stop:
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		var busy, logged, copied int
-		err := c.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logged, &copied)
-		cancel()
-		if err != nil {
+		if err := c.checkpoint(&seen); err != nil {
 			// The writer's backstop threshold still bounds the log.
 			slog.Warn("db: background checkpoint failed", "err", err)
 		}
 	}
+}
+
+// checkpoint runs one PASSIVE checkpoint, unless nothing was committed
+// since the last one: data_version (of this connection, which never
+// writes) changes only when another connection commits. Running one
+// regardless cost readers dearly while nothing was written: reading
+// connections that met it waited in SQLite's busy handler, and the
+// 2-million-contact search benchmark went from 13 to 400 ms at p99.
+func (c *checkpointer) checkpoint(seen *int64) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var version int64
+	if err := c.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
+		return err
+	}
+	if version == *seen {
+		return nil
+	}
+	var busy, logged, copied int
+	if err := c.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logged, &copied); err != nil {
+		return err
+	}
+	*seen = version
+	c.runs.Add(1)
+	return nil
 }
 
 // close stops the checkpointer and closes its connection; DB.Close may
