@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/access"
-	"github.com/parleyhq/parley/internal/account"
 	"github.com/parleyhq/parley/internal/audit"
-	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/workspace"
 )
@@ -58,7 +55,7 @@ func (a *API) requestWorkspaceDeletion(w http.ResponseWriter, r *http.Request) e
 		return err
 	})
 	if err != nil {
-		return deletionError(err)
+		return access.DeletionError(err)
 	}
 	return httpx.WriteJSON(w, http.StatusAccepted, deletionResponse{Workspace: *ws, PurgeAt: *ws.PurgeAt})
 }
@@ -71,7 +68,7 @@ func (a *API) cancelWorkspaceDeletion(w http.ResponseWriter, r *http.Request) er
 	}
 	ws, err := a.Deletion.CancelDeletion(r.Context(), access.Actor(r), access.ScopeFrom(r.Context()).Workspace.ID)
 	if err != nil {
-		return deletionError(err)
+		return access.DeletionError(err)
 	}
 	return httpx.WriteJSON(w, http.StatusOK, workspace.Membership{Workspace: *ws, Role: workspace.RoleOwner})
 }
@@ -92,34 +89,9 @@ func (a *API) deleteAccount(w http.ResponseWriter, r *http.Request) error {
 		return a.DeleteAccount(r.Context(), access.Actor(r), p.User.ID, in.Password)
 	})
 	if err != nil {
-		return deletionError(err)
+		return access.DeletionError(err)
 	}
 	a.Guard.ClearSessionCookie(w)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// deletionError maps the errors of both deletions.
-func deletionError(err error) error {
-	if e, ok := account.IsSoleOwner(err); ok {
-		return httpx.Conflict("last_owner", "You are the only owner of "+strings.Join(e.Workspaces, ", ")+
-			". Make someone else an owner there, or delete the workspace, before deleting your account.")
-	}
-	switch {
-	case errors.Is(err, account.ErrInvalidCredentials):
-		return passwordError(err, "password")
-	case errors.Is(err, db.ErrNotFound):
-		return httpx.NotFound("workspace")
-	case errors.Is(err, workspace.ErrRoleNotAllowed):
-		// The routes already let only owners through; an owner demoted
-		// meanwhile gets this.
-		return httpx.Forbidden("Only an owner of the workspace can do this.")
-	case errors.Is(err, workspace.ErrDeleting):
-		return httpx.Conflict("already_deleting", "This workspace is already being deleted.")
-	case errors.Is(err, workspace.ErrNotDeleting):
-		return httpx.Conflict("not_deleting", "This workspace is not being deleted.")
-	case errors.Is(err, workspace.ErrPurgeStarted):
-		return httpx.Conflict("purge_started", "The grace period is over: the workspace has been deleted and cannot be restored.")
-	}
-	return access.DomainError(err)
 }

@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/internal/access"
-	"github.com/parleyhq/parley/internal/account"
 	"github.com/parleyhq/parley/internal/audit"
-	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/httpx"
 	"github.com/parleyhq/parley/internal/workspace"
 )
@@ -98,7 +95,7 @@ func (d *Dashboard) deleteWorkspace(w http.ResponseWriter, r *http.Request) erro
 			return perr
 		}
 		p.Form = newForm(r, "confirm_name")
-		status, ferr := p.Form.fail(w, deletionError(err), "confirm_name", "password")
+		status, ferr := p.Form.fail(w, access.DeletionError(err), "confirm_name", "password")
 		if ferr != nil {
 			return ferr
 		}
@@ -150,7 +147,7 @@ func (d *Dashboard) cancelWorkspaceDeletion(w http.ResponseWriter, r *http.Reque
 	}
 	wsID := access.ScopeFrom(r.Context()).Workspace.ID
 	if _, err := d.Deletion.CancelDeletion(r.Context(), access.Actor(r), wsID); err != nil {
-		e := httpx.AsError(deletionError(err))
+		e := httpx.AsError(access.DeletionError(err))
 		if e.Status != http.StatusConflict {
 			return e
 		}
@@ -201,7 +198,7 @@ func (d *Dashboard) deleteAccount(w http.ResponseWriter, r *http.Request) error 
 		if perr != nil {
 			return perr
 		}
-		status, ferr := p.Form.fail(w, deletionError(err), "password")
+		status, ferr := p.Form.fail(w, access.DeletionError(err), "password")
 		if ferr != nil {
 			return ferr
 		}
@@ -209,28 +206,4 @@ func (d *Dashboard) deleteAccount(w http.ResponseWriter, r *http.Request) error 
 	}
 	d.Guard.ClearSessionCookie(w)
 	return d.render(w, http.StatusOK, "account_deleted", &page{Title: "Account deleted"})
-}
-
-// deletionError maps the deletions' errors to what the forms show: the
-// password and the typed name next to their fields.
-func deletionError(err error) error {
-	if e, ok := account.IsSoleOwner(err); ok {
-		return httpx.Conflict("last_owner", "You are the only owner of "+strings.Join(e.Workspaces, ", ")+
-			". Make someone else an owner there, or delete the workspace, before deleting your account.")
-	}
-	switch {
-	case errors.Is(err, account.ErrInvalidCredentials):
-		return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: "invalid_password", Field: "password", Message: "That is not your password."}
-	case errors.Is(err, db.ErrNotFound):
-		return httpx.NotFound("workspace")
-	case errors.Is(err, workspace.ErrRoleNotAllowed):
-		return httpx.Forbidden("Only an owner of the workspace can do this.")
-	case errors.Is(err, workspace.ErrDeleting):
-		return httpx.Conflict("already_deleting", "This workspace is already being deleted.")
-	case errors.Is(err, workspace.ErrNotDeleting):
-		return httpx.Conflict("not_deleting", "This workspace is not being deleted.")
-	case errors.Is(err, workspace.ErrPurgeStarted):
-		return httpx.Conflict("purge_started", "The grace period is over: the workspace has been deleted and cannot be restored.")
-	}
-	return err
 }
