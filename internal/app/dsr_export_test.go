@@ -14,17 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/parleyhq/parley/internal/audit"
-	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/dsr"
-	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/media"
 	"github.com/parleyhq/parley/internal/testutil/apptest"
 	"github.com/parleyhq/parley/internal/testutil/dbtest"
-	"github.com/parleyhq/parley/internal/testutil/fixture"
 )
 
 // Promise P-34 as wired: an export carries the contact's attachments and
@@ -39,19 +34,7 @@ func TestExportSkipsLostAttachments(t *testing.T) {
 		owner := a.SignUp(t, "dsr-media")
 		ws := owner.CreateWorkspace(t, "Exports")
 		actor := audit.Actor{UserID: owner.ID}
-		ch := fixture.Messenger(t, a.Channels, ws, "940000000000001", "EAA-dsr-media")
-		if err := a.DB.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			_, err := a.Inbox.Ingest(ctx, tx, ch, []channel.Inbound{{Type: channel.Messenger, Kind: channel.EventMessage,
-				AccountID: ch.ExternalID, UserID: "7400000000000001", At: a.Clock.Now(), MID: "m_dsr_media", Content: channel.Content{Text: "hello"}}})
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		list, err := a.Inbox.Conversations(ctx, ws, inbox.ListOptions{ChannelID: ch.ID})
-		if err != nil || len(list) != 1 {
-			t.Fatalf("seed: %v, %v", list, err)
-		}
-		conv, contactID := list[0].ID, list[0].ContactID
+		conv, contactID := a.Conversation(t, ws, "hello")
 		kept, err := a.Media.Put(ctx, ws, conv, "user:"+owner.ID, media.Upload{Name: "kept.pdf", Data: []byte("%PDF-1.7 kept")})
 		if err != nil {
 			t.Fatal(err)

@@ -18,10 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/parleyhq/parley/internal/audit"
-	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/keyring"
@@ -29,7 +26,6 @@ import (
 	"github.com/parleyhq/parley/internal/realtime"
 	"github.com/parleyhq/parley/internal/testutil/apptest"
 	"github.com/parleyhq/parley/internal/testutil/dbtest"
-	"github.com/parleyhq/parley/internal/testutil/fixture"
 )
 
 // canary is a value no database or log holds by chance, in letters only
@@ -292,25 +288,8 @@ func TestEraseTellsOpenDashboards(t *testing.T) {
 	owner := a.SignUp(t, "erase-live")
 	ws := owner.CreateWorkspace(t, "Live")
 	actor := audit.Actor{UserID: owner.ID}
-	seed := func(n int) (conv, contact string) {
-		t.Helper()
-		ch := fixture.Messenger(t, a.Channels, ws, fmt.Sprintf("92%013d", n), fmt.Sprintf("EAA-live-%d", n))
-		err := a.DB.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			_, err := a.Inbox.Ingest(ctx, tx, ch, []channel.Inbound{{Type: channel.Messenger, Kind: channel.EventMessage,
-				AccountID: ch.ExternalID, UserID: fmt.Sprintf("72%014d", n), At: a.Clock.Now(), MID: fmt.Sprintf("m_live_%d", n), Content: channel.Content{Text: "hi"}}})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		list, err := a.Inbox.Conversations(ctx, ws, inbox.ListOptions{ChannelID: ch.ID})
-		if err != nil || len(list) != 1 {
-			t.Fatalf("seed: %v, %v", list, err)
-		}
-		return list[0].ID, list[0].ContactID
-	}
-	conv1, contact1 := seed(1)
-	conv2, _ := seed(2)
+	conv1, contact1 := a.Conversation(t, ws, "hi")
+	conv2, _ := a.Conversation(t, ws, "hi")
 	sub, err := a.Events.Subscribe(ctx, ws, nil)
 	if err != nil {
 		t.Fatal(err)

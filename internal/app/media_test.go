@@ -2,22 +2,16 @@ package app_test
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/parleyhq/parley/internal/audit"
-	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/db"
-	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/media"
 	"github.com/parleyhq/parley/internal/testutil/apptest"
 	"github.com/parleyhq/parley/internal/testutil/dbtest"
-	"github.com/parleyhq/parley/internal/testutil/fixture"
 )
 
 // Promises P-25, P-31, P-33: an attachment follows its contact through a
@@ -32,24 +26,8 @@ func TestAttachmentsFollowMergeAndDeletion(t *testing.T) {
 		owner := a.SignUp(t, "media-owner")
 		ws := owner.CreateWorkspace(t, "Media")
 		actor := audit.Actor{UserID: owner.ID}
-		seed := func(n int) (conversationID, contactID string) {
-			ch := fixture.Messenger(t, a.Channels, ws, fmt.Sprintf("93%013d", n), fmt.Sprintf("EAA-media-%d", n))
-			err := a.DB.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-				_, err := a.Inbox.Ingest(ctx, tx, ch, []channel.Inbound{{Type: channel.Messenger, Kind: channel.EventMessage,
-					AccountID: ch.ExternalID, UserID: fmt.Sprintf("73%014d", n), At: a.Clock.Now(), MID: fmt.Sprintf("m_media_%d", n), Content: channel.Content{Text: "hello"}}})
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			list, err := a.Inbox.Conversations(ctx, ws, inbox.ListOptions{ChannelID: ch.ID})
-			if err != nil || len(list) != 1 {
-				t.Fatalf("seed: %v, %v", list, err)
-			}
-			return list[0].ID, list[0].ContactID
-		}
-		_, keep := seed(1)
-		goneConv, gone := seed(2)
+		_, keep := a.Conversation(t, ws, "hello")
+		goneConv, gone := a.Conversation(t, ws, "hello")
 		o, err := a.Media.Put(ctx, ws, goneConv, "user:"+owner.ID, media.Upload{Name: "receipt.pdf", Data: []byte("%PDF-1.7 receipt")})
 		if err != nil {
 			t.Fatal(err)

@@ -2,22 +2,17 @@ package app_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/parleyhq/parley/internal/activity"
 	"github.com/parleyhq/parley/internal/audit"
-	"github.com/parleyhq/parley/internal/channel"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/erasure"
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/pipeline"
 	"github.com/parleyhq/parley/internal/testutil/apptest"
 	"github.com/parleyhq/parley/internal/testutil/dbtest"
-	"github.com/parleyhq/parley/internal/testutil/fixture"
 )
 
 // Promise P-25: MergeContacts runs every package's Mover, so nothing of
@@ -33,24 +28,8 @@ func TestMergeContactsMovesEverything(t *testing.T) {
 		owner := a.SignUp(t, "merge-owner")
 		ws := owner.CreateWorkspace(t, "Merge")
 		actor := audit.Actor{UserID: owner.ID}
-		seed := func(n int, text string) (conversationID, contactID string) {
-			ch := fixture.Messenger(t, a.Channels, ws, fmt.Sprintf("91%013d", n), fmt.Sprintf("EAA-merge-%d", n))
-			err := a.DB.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-				_, err := a.Inbox.Ingest(ctx, tx, ch, []channel.Inbound{{Type: channel.Messenger, Kind: channel.EventMessage,
-					AccountID: ch.ExternalID, UserID: fmt.Sprintf("71%014d", n), At: a.Clock.Now(), MID: fmt.Sprintf("m_merge_%d", n), Content: channel.Content{Text: text}}})
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			list, err := a.Inbox.Conversations(ctx, ws, inbox.ListOptions{ChannelID: ch.ID})
-			if err != nil || len(list) != 1 {
-				t.Fatalf("seed: %v, %v", list, err)
-			}
-			return list[0].ID, list[0].ContactID
-		}
-		_, keep := seed(1, "first page")
-		goneConv, gone := seed(2, "second page")
+		_, keep := a.Conversation(t, ws, "first page")
+		goneConv, gone := a.Conversation(t, ws, "second page")
 		if _, err := a.Timeline.AddNote(ctx, actor, ws, goneConv, "private note on the gone conversation"); err != nil {
 			t.Fatal(err)
 		}
@@ -148,23 +127,8 @@ func TestMergeContactsTombstonesGone(t *testing.T) {
 		owner := a.SignUp(t, "merge-tomb")
 		ws := owner.CreateWorkspace(t, "Merge tombstone")
 		actor := audit.Actor{UserID: owner.ID}
-		contactOf := func(n int) string {
-			ch := fixture.Messenger(t, a.Channels, ws, fmt.Sprintf("92%013d", n), fmt.Sprintf("EAA-tomb-%d", n))
-			err := a.DB.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-				_, err := a.Inbox.Ingest(ctx, tx, ch, []channel.Inbound{{Type: channel.Messenger, Kind: channel.EventMessage,
-					AccountID: ch.ExternalID, UserID: fmt.Sprintf("72%014d", n), At: a.Clock.Now(), MID: fmt.Sprintf("m_tomb_%d", n), Content: channel.Content{Text: "hi"}}})
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			list, err := a.Inbox.Conversations(ctx, ws, inbox.ListOptions{ChannelID: ch.ID})
-			if err != nil || len(list) != 1 {
-				t.Fatalf("seed: %v, %v", list, err)
-			}
-			return list[0].ContactID
-		}
-		keep, gone := contactOf(1), contactOf(2)
+		_, keep := a.Conversation(t, ws, "hi")
+		_, gone := a.Conversation(t, ws, "hi")
 		backup := map[string][]map[string]any{}
 		for _, table := range []string{"contacts", "contact_keys"} {
 			backup[table] = rowsOf(t, d, `SELECT * FROM `+table+` WHERE workspace_id = ? AND `+idColumn(table)+` = ?`, ws, gone)

@@ -1,9 +1,16 @@
 package apptest
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/parleyhq/parley/internal/channel"
+	"github.com/parleyhq/parley/internal/inbox"
+	"github.com/parleyhq/parley/internal/testutil/fixture"
 )
 
 var seq atomic.Int64
@@ -61,4 +68,29 @@ func tokenOf(link string) string {
 func (u *User) Login(t testing.TB) {
 	t.Helper()
 	u.Do("POST", "/api/v1/auth/login", map[string]string{"email": u.Email, "password": Password}).Must(t, 200)
+}
+
+// Conversation connects a Messenger Page of its own to the workspace (a
+// fixture channel, no simulator) and has a new person write text to it
+// through the inbox, as an applied webhook would. It returns the
+// conversation's and the person's contact IDs.
+func (a *App) Conversation(t testing.TB, ws, text string) (conversationID, contactID string) {
+	t.Helper()
+	ctx := context.Background()
+	n := seq.Add(1)
+	ch := fixture.Messenger(t, a.Channels, ws, fmt.Sprintf("96%013d", n), fmt.Sprintf("EAA-apptest-%d", n))
+	err := a.DB.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		_, err := a.Inbox.Ingest(ctx, tx, ch, []channel.Inbound{{Type: channel.Messenger, Kind: channel.EventMessage,
+			AccountID: ch.ExternalID, UserID: fmt.Sprintf("76%014d", n), At: a.Clock.Now(), MID: fmt.Sprintf("m_apptest_%d", n),
+			Content: channel.Content{Text: text}}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := a.Inbox.Conversations(ctx, ws, inbox.ListOptions{ChannelID: ch.ID})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("apptest: seed a conversation: %v, %v", list, err)
+	}
+	return list[0].ID, list[0].ContactID
 }
