@@ -3,7 +3,6 @@ package account_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,33 +11,13 @@ import (
 	"github.com/parleyhq/parley/internal/account"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/keyring"
+	"github.com/parleyhq/parley/internal/testutil/fakeclock"
 )
 
 // clock is a fake clock tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = fakeclock.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
+func newClock() *clock { return fakeclock.New(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)) }
 
 // fixture is a Service on a fake clock with a known master key.
 type fixture struct {

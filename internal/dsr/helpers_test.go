@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/job"
 	"github.com/parleyhq/parley/internal/keyring"
+	"github.com/parleyhq/parley/internal/testutil/fakeclock"
 	"github.com/parleyhq/parley/internal/testutil/fixture"
 	"github.com/parleyhq/parley/internal/timeline"
 )
@@ -31,17 +31,7 @@ var (
 )
 
 // clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+type clock = fakeclock.Clock
 
 var pageSeq atomic.Int64
 
@@ -86,7 +76,7 @@ func (f *fakeEraser) EraseContact(ctx context.Context, a audit.Actor, workspaceI
 // built.
 func setup(t *testing.T, d *db.DB, opts ...func(*dsr.Options)) *env {
 	t.Helper()
-	e := &env{d: d, clock: &clock{now: fixture.Epoch}}
+	e := &env{d: d, clock: fakeclock.New(fixture.Epoch)}
 	e.kr, _ = fixture.Keyring(t, d, e.clock.Now)
 	e.contacts = contact.NewStore(d, e.kr, e.clock.Now)
 	e.activity = activity.NewStore(d, e.kr, e.clock.Now)

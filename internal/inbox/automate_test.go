@@ -110,7 +110,7 @@ func TestAutomatePolicyRefusal(t *testing.T) {
 		h.ingest(h.text("psid-1", "m_1", "hi"))
 		conv := h.conversationOf("psid-1")
 		before := len(h.messages(conv.ID))
-		h.clock.Add(25 * time.Hour) // the standard window has closed
+		h.clock.Advance(25 * time.Hour) // the standard window has closed
 		eff, err := h.automate(conv.ID, Author{Type: SenderFlow, ID: "f"}, Response{Replies: []channel.Content{{Text: "late"}}, Resolve: true})
 		if err != nil || eff.Sends != 0 {
 			t.Fatalf("effects %+v, %v", eff, err)

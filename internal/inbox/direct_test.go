@@ -158,7 +158,7 @@ func TestSweepRescuesStrandedReplies(t *testing.T) {
 		if jobs := h.queuedJobs(KindSend); len(jobs) != 0 {
 			t.Fatalf("a fresh reply was swept: %+v", jobs)
 		}
-		h.clock.Add(sweepAfter + time.Second)
+		h.clock.Advance(sweepAfter + time.Second)
 		for range 2 {
 			if err := h.svc.sweep(ctx, nil); err != nil {
 				t.Fatal(err)
@@ -280,7 +280,7 @@ func TestSweepPagesPastTheBacklog(t *testing.T) {
 		}
 		h.direct()
 		eff := h.ingest(h.text("psid-last", "m_last", "hi")) // stranded: never Notified
-		h.clock.Add(sweepAfter + time.Second)
+		h.clock.Advance(sweepAfter + time.Second)
 		if err := h.svc.sweep(context.Background(), nil); err != nil {
 			t.Fatal(err)
 		}
@@ -314,7 +314,7 @@ func TestDirectClaimRechecksTakeover(t *testing.T) {
 		if auto.ID == "" || auto.Status != StatusQueued {
 			t.Fatalf("no queued automatic reply: %+v", auto)
 		}
-		h.clock.Add(time.Second)
+		h.clock.Advance(time.Second)
 		if err := h.svc.SetOwner(ctx, auditActor, h.ws, conv.ID, OwnerHuman); err != nil {
 			t.Fatal(err)
 		}

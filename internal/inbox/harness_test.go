@@ -18,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/job"
 	"github.com/parleyhq/parley/internal/keyring"
+	"github.com/parleyhq/parley/internal/testutil/fakeclock"
 	"github.com/parleyhq/parley/internal/testutil/fixture"
 	"github.com/parleyhq/parley/internal/timeline"
 )
@@ -29,17 +30,7 @@ var auditActor = audit.Actor{UserID: "user-1"}
 const ourApp = "1517776481860111"
 
 // clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = fakeclock.Clock
 
 // fakeSender plays the platform's Send API. Each call takes the next
 // scripted outcome (success when none is left) and records what was sent.
@@ -156,7 +147,7 @@ type harness struct {
 
 func newHarness(t testing.TB, d *db.DB) *harness {
 	t.Helper()
-	h := &harness{t: t, d: d, clock: &clock{now: fixture.Epoch}, sender: &fakeSender{},
+	h := &harness{t: t, d: d, clock: fakeclock.New(fixture.Epoch), sender: &fakeSender{},
 		profiles: &fakeProfiles{profile: channel.Profile{FirstName: "Dara", LastName: "Sok", Locale: "km_KH"}}}
 	h.kr, _ = fixture.Keyring(t, d, h.clock.Now)
 	h.channels = channel.NewStore(d, h.kr, h.clock.Now)

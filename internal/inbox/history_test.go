@@ -24,14 +24,14 @@ func TestTimelineMergesAndPages(t *testing.T) {
 		ctx := context.Background()
 		conv := h.newConv("psid-1") // message in, automatic reply out
 		h.runSends()                // sent before the takeover (after it, it would be silenced)
-		h.clock.Add(time.Second)
+		h.clock.Advance(time.Second)
 		if err := h.svc.SetOwner(ctx, auditActor, h.ws, conv.ID, OwnerHuman); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := h.svc.opt.Timeline.AddNote(ctx, auditActor, h.ws, conv.ID, "call her back"); err != nil {
 			t.Fatal(err)
 		}
-		h.clock.Add(time.Second)
+		h.clock.Advance(time.Second)
 		if _, err := h.svc.Reply(ctx, Author{Type: SenderAgent, Actor: auditActor}, h.ws, conv.ID, channel.Content{Text: "hello"}); err != nil {
 			t.Fatal(err)
 		}

@@ -78,7 +78,7 @@ func TestOutboundHoldOnTheJobPath(t *testing.T) {
 			t.Fatalf("%d send jobs, want 1", len(late))
 		}
 		h.runHeld(t)
-		h.clock.Add(25 * time.Hour)
+		h.clock.Advance(25 * time.Hour)
 		paused.Store(false)
 		if rs := h.runSends(); len(rs) != 1 || rs[0].action != done {
 			t.Fatalf("results = %+v", rs)
@@ -154,7 +154,7 @@ func TestOutboundHoldDropsSenderActions(t *testing.T) {
 			t.Fatalf("sender actions while paused: %v", got)
 		}
 		paused.Store(false)
-		h.clock.Add(typingEvery)
+		h.clock.Advance(typingEvery)
 		if err := h.svc.Typing(ctx, h.ws, conv.ID, true); err != nil {
 			t.Fatal(err)
 		}

@@ -109,7 +109,7 @@ func TestWindowAndCounters(t *testing.T) {
 		h := newHarness(t, d)
 		t0 := h.clock.Now()
 		h.ingest(h.text("psid-1", "m_1", "hi"))
-		h.clock.Add(time.Hour)
+		h.clock.Advance(time.Hour)
 		optin := channel.Inbound{Kind: channel.EventOptin, UserID: "psid-1", At: h.clock.Now(), Key: "optin-1", Content: channel.Content{OptinRef: "r"}}
 		late := h.text("psid-1", "m_0", "sent earlier, delivered late")
 		late.At = t0.Add(-time.Minute)
@@ -231,7 +231,7 @@ func TestOwnEchoMatchesTheMessage(t *testing.T) {
 					if m := h.message(calls[0].Metadata); tc.before && (m.PlatformAt.IsZero() || m.Status != StatusSent) {
 						t.Errorf("the echo that came before the answer was not applied: %+v", m)
 					}
-					h.clock.Add(time.Second)
+					h.clock.Advance(time.Second)
 					h.ingest(echoOf(calls[0], "m_out_1")) // (again, for the "before" case: a redelivery)
 					conv := h.conversationOf("psid-1")
 					ms := h.messages(conv.ID)
@@ -297,7 +297,7 @@ func TestReceiptsMoveStatusForward(t *testing.T) {
 		bothPaths(t, d, func(t *testing.T, h *harness) {
 			h.ingest(h.text("psid-1", "m_in_1", "one"))
 			h.ingest(h.text("psid-2", "m_in_x", "other person"))
-			h.clock.Add(time.Minute)
+			h.clock.Advance(time.Minute)
 			h.ingest(h.text("psid-1", "m_in_2", "two"))
 			h.runSends() // three replies sent: m_out_1 (psid-1), m_out_2 (psid-2), m_out_3 (psid-1)
 			conv := h.conversationOf("psid-1")
@@ -321,13 +321,13 @@ func TestReceiptsMoveStatusForward(t *testing.T) {
 			}
 
 			// A delivery up to the first reply's time.
-			h.clock.Add(time.Second)
+			h.clock.Advance(time.Second)
 			h.ingest(channel.Inbound{Kind: channel.EventDelivery, UserID: "psid-1", Watermark: first.CreatedAt})
 			if diff := cmp.Diff([]MessageStatus{StatusDelivered, StatusSent, StatusSent}, statuses()); diff != "" {
 				t.Errorf("after the first delivery (-want +got):\n%s", diff)
 			}
 			// A read of everything.
-			h.clock.Add(time.Second)
+			h.clock.Advance(time.Second)
 			h.ingest(channel.Inbound{Kind: channel.EventRead, UserID: "psid-1", At: h.clock.Now(), Watermark: h.clock.Now()})
 			if diff := cmp.Diff([]MessageStatus{StatusRead, StatusRead, StatusSent}, statuses()); diff != "" {
 				t.Errorf("after the read (-want +got):\n%s", diff)
@@ -364,12 +364,12 @@ func TestReceiptBeforeSendIsStored(t *testing.T) {
 			h.ingest(h.text("psid-1", "m_in_1", "one"))
 			h.ingest(h.text("psid-2", "m_in_2", "two"))
 			conv, other := h.conversationOf("psid-1"), h.conversationOf("psid-2")
-			h.clock.Add(time.Second)
+			h.clock.Advance(time.Second)
 			wm := h.clock.Now()
 			// Both replies are still queued when the receipts come.
 			h.ingest(channel.Inbound{Kind: channel.EventRead, UserID: "psid-1", At: wm, Watermark: wm},
 				channel.Inbound{Kind: channel.EventDelivery, UserID: "psid-2", Watermark: wm})
-			h.clock.Add(time.Second)
+			h.clock.Advance(time.Second)
 			h.runSends()
 			for _, c := range []struct {
 				conv Conversation
@@ -392,7 +392,7 @@ func TestReceiptBeforeSendIsStored(t *testing.T) {
 				}
 			}
 			// A reply created after the watermark is only sent.
-			h.clock.Add(time.Second)
+			h.clock.Advance(time.Second)
 			h.ingest(h.text("psid-1", "m_in_3", "three"))
 			h.runSends()
 			msgs := h.messages(conv.ID)
@@ -492,13 +492,13 @@ func TestProfileFetchedOnceAndRefreshedRarely(t *testing.T) {
 		if err != nil || ct.DisplayName() != "Dara Sok" || ct.Locale != "km_KH" || ct.ProfileState != contact.ProfileFetched {
 			t.Fatalf("contact = %+v, %v", ct, err)
 		}
-		h.clock.Add(24 * time.Hour)
+		h.clock.Advance(24 * time.Hour)
 		h.ingest(h.text("psid-1", "m_3", "still there?"))
 		if n := len(h.queuedJobs(KindProfile)); n != 0 || h.profiles.count() != 1 {
 			t.Errorf("profile fetched again a day later (%d jobs, %d fetches)", n, h.profiles.count())
 		}
 
-		h.clock.Add(contact.ProfileRefresh)
+		h.clock.Advance(contact.ProfileRefresh)
 		h.profiles.script = []error{&channel.SendError{Kind: channel.ErrTransient, Code: 2, Message: "unexpected error"}, &channel.SendError{Kind: channel.ErrTransient}}
 		h.ingest(h.text("psid-1", "m_4", "a month later"))
 		if errs := h.runProfiles(false); len(errs) != 1 || errs[0] == nil {
@@ -511,12 +511,12 @@ func TestProfileFetchedOnceAndRefreshedRarely(t *testing.T) {
 		if ct.ProfileState != contact.ProfileUnavailable || ct.DisplayName() != "Dara Sok" {
 			t.Errorf("after giving up: %+v (the old names stay)", ct)
 		}
-		h.clock.Add(time.Hour)
+		h.clock.Advance(time.Hour)
 		h.ingest(h.text("psid-1", "m_5", "hour later"))
 		if n := len(h.queuedJobs(KindProfile)); n != 0 {
 			t.Error("retried an unavailable profile within the day")
 		}
-		h.clock.Add(contact.ProfileRetry)
+		h.clock.Advance(contact.ProfileRetry)
 		h.ingest(h.text("psid-1", "m_6", "next day"))
 		h.runProfiles(false)
 		if h.profiles.count() != 4 {

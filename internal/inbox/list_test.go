@@ -31,7 +31,7 @@ func TestListFiltersAndCursor(t *testing.T) {
 		for _, p := range []string{"p1", "p2", "p3", "p4", "p5", "p6"} {
 			ids[p] = h.newConv(p).ID
 			if p != "p2" { // p2 and p3 are active at the same instant
-				h.clock.Add(time.Minute)
+				h.clock.Advance(time.Minute)
 			}
 		}
 		must := func(err error) {
@@ -63,7 +63,7 @@ func TestListFiltersAndCursor(t *testing.T) {
 		if _, err := h.ingestOn(page2, h.text("p7", "m_p7", "other page")); err != nil {
 			t.Fatal(err)
 		}
-		h.clock.Add(time.Minute)
+		h.clock.Advance(time.Minute)
 		var p7 string
 		if err := d.R.NewRaw(`SELECT id FROM conversations WHERE channel_id = ?`, page2.ID).Scan(ctx, &p7); err != nil {
 			t.Fatal(err)

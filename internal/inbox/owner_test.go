@@ -243,15 +243,15 @@ func TestReturnToBotAfterSilence(t *testing.T) {
 			}
 		}
 		// Too early, then a newer message restarts the timer.
-		h.clock.Add(9 * time.Minute)
+		h.clock.Advance(9 * time.Minute)
 		run()
 		reply()
-		h.clock.Add(2 * time.Minute)
+		h.clock.Advance(2 * time.Minute)
 		run()
 		if c := h.conversationOf("psid-1"); c.Owner != OwnerHuman {
 			t.Fatalf("handed back %v after the last message: %s", 2*time.Minute, c.Owner)
 		}
-		h.clock.Add(8 * time.Minute)
+		h.clock.Advance(8 * time.Minute)
 		run()
 		if c := h.conversationOf("psid-1"); c.Owner != OwnerBot {
 			t.Fatalf("after the silence: owner %s", c.Owner)
@@ -266,7 +266,7 @@ func TestReturnToBotAfterSilence(t *testing.T) {
 		if err := h.svc.SetSettings(ctx, auditActor, h.ws, Settings{}); err != nil {
 			t.Fatal(err)
 		}
-		h.clock.Add(time.Hour)
+		h.clock.Advance(time.Hour)
 		run()
 		if c := h.conversationOf("psid-1"); c.Owner != OwnerHuman {
 			t.Errorf("setting off, owner %s", c.Owner)

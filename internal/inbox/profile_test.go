@@ -97,7 +97,7 @@ func TestProfilePendingAndListener(t *testing.T) {
 
 		// An unavailable profile is due again after a day, but its names
 		// are not "on their way": nobody should wait for them.
-		h.clock.Add(contact.ProfileRetry + time.Minute)
+		h.clock.Advance(contact.ProfileRetry + time.Minute)
 		h.ingest(h.text("psid-2", "m_5", "next day"))
 		want := []bool{true, true, false, true, false}
 		resp.mu.Lock()

@@ -20,13 +20,13 @@ func TestConversationListAndPages(t *testing.T) {
 		h := newHarness(t, d)
 		ctx := context.Background()
 		for _, psid := range []string{"psid-a", "psid-b", "psid-c"} {
-			h.clock.Add(time.Minute)
+			h.clock.Advance(time.Minute)
 			h.ingest(h.text(psid, "m_"+psid, "hello from "+psid))
 		}
 		h.runProfiles(false)
 		h.runSends()
 		// psid-a writes again: it becomes the most recent.
-		h.clock.Add(time.Minute)
+		h.clock.Advance(time.Minute)
 		h.ingest(h.text("psid-a", "m_again", "me again"))
 
 		all, err := h.svc.Conversations(ctx, h.ws, ListOptions{})
@@ -201,7 +201,7 @@ func TestThroughTheQueues(t *testing.T) {
 		waitFor(t, "the first attempt", func() bool { return len(h.sender.sent()) >= 1 })
 		waitFor(t, "the profile", func() bool { return h.profiles.count() == 1 })
 		waitFor(t, "the retry", func() bool {
-			h.clock.Add(time.Minute)
+			h.clock.Advance(time.Minute)
 			h.sends.Notify()
 			return h.messages(conv.ID)[1].Status == StatusSent
 		})

@@ -38,7 +38,7 @@ func TestMarkSeen(t *testing.T) {
 				h.deleteJob(j.ID)
 			}
 		}
-		h.clock.Add(time.Second)
+		h.clock.Advance(time.Second)
 		for range 2 { // the second time, nothing is new
 			if err := h.svc.MarkSeen(ctx, auditActor, h.ws, conv.ID); err != nil {
 				t.Fatal(err)
@@ -52,9 +52,9 @@ func TestMarkSeen(t *testing.T) {
 		}
 		runSeen()
 		// A new message, seen: one more; seen again: none.
-		h.clock.Add(time.Second)
+		h.clock.Advance(time.Second)
 		h.ingest(h.text("psid-1", "m_2", "more"))
-		h.clock.Add(time.Second)
+		h.clock.Advance(time.Second)
 		for range 2 {
 			if err := h.svc.MarkSeen(ctx, auditActor, h.ws, conv.ID); err != nil {
 				t.Fatal(err)
@@ -65,9 +65,9 @@ func TestMarkSeen(t *testing.T) {
 			t.Errorf("actions (-want +got):\n%s", diff)
 		}
 		// Outside the window: unread clears, the platform is not told.
-		h.clock.Add(time.Second)
+		h.clock.Advance(time.Second)
 		h.ingest(h.text("psid-1", "m_3", "late"))
-		h.clock.Add(channel.StandardWindow + time.Minute)
+		h.clock.Advance(channel.StandardWindow + time.Minute)
 		if err := h.svc.MarkSeen(ctx, auditActor, h.ws, conv.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ func TestTyping(t *testing.T) {
 			{channel.StandardWindow, true}, // outside the window: nothing
 		}
 		for i, s := range steps {
-			h.clock.Add(s.wait)
+			h.clock.Advance(s.wait)
 			if err := h.svc.Typing(ctx, h.ws, conv.ID, s.on); err != nil {
 				t.Fatalf("step %d: %v", i, err)
 			}

@@ -76,7 +76,7 @@ func TestReplyHonoursTheWindow(t *testing.T) {
 		conv := h.conversationOf("psid-1")
 		messagesBefore := h.count(`SELECT count(*) FROM messages`)
 
-		h.clock.Add(25 * time.Hour)
+		h.clock.Advance(25 * time.Hour)
 		_, err := h.svc.Reply(ctx, Author{Type: SenderFlow, ID: "flow-1"}, h.ws, conv.ID, channel.Content{Text: "Any news?"})
 		if pe := policyErr(err); pe == nil || pe.Decision.Reason != channel.ReasonWindowClosed || pe.Decision.Explanation == "" {
 			t.Fatalf("automated reply after 25 h: %v", err)
@@ -103,7 +103,7 @@ func TestReplyHonoursTheWindow(t *testing.T) {
 			t.Errorf("after an agent reply: assignee %q owner %s (assigned to the agent, human-owned)", conv.AssigneeID, conv.Owner)
 		}
 
-		h.clock.Add(7 * 24 * time.Hour)
+		h.clock.Advance(7 * 24 * time.Hour)
 		_, err = h.svc.Reply(ctx, Author{Type: SenderAgent, ID: "user-7"}, h.ws, conv.ID, channel.Content{Text: "Hello?"})
 		if pe := policyErr(err); pe == nil || pe.Decision.Reason != channel.ReasonHumanWindowClosed {
 			t.Errorf("agent reply after 8 days: %v", err)
@@ -118,7 +118,7 @@ func TestPolicyRecheckedAtSendTime(t *testing.T) {
 		bothPaths(t, d, func(t *testing.T, h *harness) {
 			h.ingest(h.text("psid-1", "m_1", "hi"))
 			out := h.queuedJobs(KindSend)[0].Payload.ID
-			h.clock.Add(24 * time.Hour)
+			h.clock.Advance(24 * time.Hour)
 			if rs := h.runSends(); rs[0].action != done {
 				t.Errorf("result = %+v", rs[0])
 			}
@@ -270,7 +270,7 @@ func TestUncertainSendsAreNeverResent(t *testing.T) {
 			if m := h.message(out); m.Status != StatusSending {
 				t.Errorf("status = %s, want sending", m.Status)
 			}
-			h.clock.Add(echoCheck)
+			h.clock.Advance(echoCheck)
 			if rs := h.runSends(); rs[0].action != retry {
 				t.Errorf("second check: %+v", rs[0])
 			}
@@ -291,7 +291,7 @@ func TestUncertainSendsAreNeverResent(t *testing.T) {
 			h.sender.fail(uncertain)
 			h.runSends()
 			for range 3 {
-				h.clock.Add(echoCheck)
+				h.clock.Advance(echoCheck)
 				h.runSends()
 			}
 			if m := h.message(out2); m.Status != StatusFailed || m.ErrorCode != CodeUnknownOutcome {

@@ -101,14 +101,14 @@ func TestSnoozeAndWake(t *testing.T) {
 		if err := h.svc.Snooze(ctx, auditActor, h.ws, conv.ID, later); err != nil {
 			t.Fatal(err)
 		}
-		h.clock.Add(time.Hour)
+		h.clock.Advance(time.Hour)
 		if err := h.svc.wake(ctx, jobs[0].Payload); err != nil {
 			t.Fatal(err)
 		}
 		if c := h.conversationOf("psid-1"); c.Status != StatusSnoozed {
 			t.Fatalf("a stale wake-up woke it: %s", c.Status)
 		}
-		h.clock.Add(2 * time.Hour)
+		h.clock.Advance(2 * time.Hour)
 		if err := h.svc.wake(ctx, jobs[0].Payload); err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +122,7 @@ func TestSnoozeAndWake(t *testing.T) {
 		if err := h.svc.Resolve(ctx, auditActor, h.ws, conv.ID); err != nil {
 			t.Fatal(err)
 		}
-		h.clock.Add(time.Hour)
+		h.clock.Advance(time.Hour)
 		if err := h.svc.wake(ctx, jobs[0].Payload); err != nil {
 			t.Fatal(err)
 		}

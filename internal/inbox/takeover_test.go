@@ -21,7 +21,7 @@ func TestTakeoverSilencesQueuedAutomaticReplies(t *testing.T) {
 			t.Fatal("no automatic reply queued")
 		}
 		conv := h.conversationOf("psid-1")
-		h.clock.Add(time.Second) // the takeover comes after the reply was queued
+		h.clock.Advance(time.Second) // the takeover comes after the reply was queued
 		if err := h.svc.SetOwner(context.Background(), auditActor, h.ws, conv.ID, OwnerHuman); err != nil {
 			t.Fatal(err)
 		}
@@ -59,11 +59,11 @@ func TestTakeoverRestartsTheSilence(t *testing.T) {
 		if _, err := h.svc.Reply(ctx, Author{Type: SenderAgent, Actor: auditActor}, h.ws, conv.ID, channel.Content{Text: "on it"}); err != nil {
 			t.Fatal(err)
 		}
-		h.clock.Add(2 * time.Minute)
+		h.clock.Advance(2 * time.Minute)
 		if err := h.svc.ReturnToBot(ctx, auditActor, h.ws, conv.ID); err != nil {
 			t.Fatal(err)
 		}
-		h.clock.Add(7 * time.Minute)
+		h.clock.Advance(7 * time.Minute)
 		if err := h.svc.SetOwner(ctx, auditActor, h.ws, conv.ID, OwnerHuman); err != nil { // taken over at +9 min
 			t.Fatal(err)
 		}
@@ -74,12 +74,12 @@ func TestTakeoverRestartsTheSilence(t *testing.T) {
 				}
 			}
 		}
-		h.clock.Add(time.Minute + time.Second) // +10 min: the first reply's job is due
+		h.clock.Advance(time.Minute + time.Second) // +10 min: the first reply's job is due
 		runReturns()
 		if c := h.conversationOf("psid-1"); c.Owner != OwnerHuman {
 			t.Fatalf("taken over a minute ago with a 10-minute silence, and now owned by %s", c.Owner)
 		}
-		h.clock.Add(9 * time.Minute) // ten minutes after the takeover
+		h.clock.Advance(9 * time.Minute) // ten minutes after the takeover
 		runReturns()
 		if c := h.conversationOf("psid-1"); c.Owner != OwnerBot {
 			t.Errorf("ten silent minutes after the takeover, owner = %s, want bot", c.Owner)

@@ -4,12 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/testutil/dbtest"
+	"github.com/parleyhq/parley/internal/testutil/fakeclock"
 )
 
 // waitLimit bounds every wait in these tests. It is generous because a
@@ -166,24 +166,9 @@ func eachShared(t *testing.T, fn func(t *testing.T, d1, d2 *db.DB)) {
 }
 
 // clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = fakeclock.Clock
 
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
+func newClock(t time.Time) *clock { return fakeclock.New(t) }
 
 // helperEnv marks a child process started by TestKilledWorkerJobRunsAgain.
 const helperEnv = "PARLEY_JOB_HELPER"

@@ -15,22 +15,13 @@ import (
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/keyring"
 	"github.com/parleyhq/parley/internal/testutil/dbtest"
+	"github.com/parleyhq/parley/internal/testutil/fakeclock"
 )
 
 var t0 = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 
 // clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = fakeclock.Clock
 
 func newMaster(t testing.TB, b byte) *keyring.Master {
 	m, err := keyring.NewMaster(bytes.Repeat([]byte{b}, 32))
@@ -659,7 +650,7 @@ func TestCacheTTLBoundsStaleKeys(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		m := newMaster(t, 1)
-		c := &clock{now: t0}
+		c := fakeclock.New(t0)
 		here := keyring.New(d, m, keyring.Options{Now: c.Now, CacheTTL: time.Minute})
 		there := keyring.New(d, m, keyring.Options{Now: c.Now})
 		ws := newWorkspace(t, d, here)
@@ -668,11 +659,11 @@ func TestCacheTTLBoundsStaleKeys(t *testing.T) {
 		if err := there.DestroyContactKey(ctx, nil, ws, "alice"); err != nil {
 			t.Fatal(err)
 		}
-		c.Add(59 * time.Second)
+		c.Advance(59 * time.Second)
 		if _, err := here.OpenContact(ctx, aad, "alice", env); err != nil {
 			t.Fatalf("within the TTL the cached key still opens (documented): %v", err)
 		}
-		c.Add(time.Second)
+		c.Advance(time.Second)
 		if _, err := here.OpenContact(ctx, aad, "alice", env); !errors.Is(err, keyring.ErrKeyDestroyed) {
 			t.Fatalf("after the TTL: %v, want ErrKeyDestroyed", err)
 		}

@@ -265,7 +265,7 @@ func TestDeletionIdempotent(t *testing.T) {
 			t.Errorf("%d requests, want 2", n)
 		}
 		// A year on, the completed one is purged; the open one stays.
-		e.clock.Add(RequestRetention + time.Second)
+		e.clock.Advance(RequestRetention + time.Second)
 		if n, err := e.svc.PurgeRequests(context.Background(), e.clock.Now().Add(-RequestRetention)); err != nil || n != 1 {
 			t.Fatalf("purged %d, %v; want 1", n, err)
 		}
@@ -461,7 +461,7 @@ func TestCallbackRateLimit(t *testing.T) {
 		if n := count(t, d, `SELECT count(*) FROM meta_deletion_requests`); n != 0 {
 			t.Errorf("a blocked callback opened %d requests", n)
 		}
-		e.clock.Add(time.Minute)
+		e.clock.Advance(time.Minute)
 		if st, _ := post(t, h, "/meta/deauthorize", form, valid); st != http.StatusOK {
 			t.Errorf("after the window: %d", st)
 		}

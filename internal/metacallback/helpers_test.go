@@ -28,6 +28,7 @@ import (
 	"github.com/parleyhq/parley/internal/keyring"
 	"github.com/parleyhq/parley/internal/meta"
 	"github.com/parleyhq/parley/internal/metasim"
+	"github.com/parleyhq/parley/internal/testutil/fakeclock"
 )
 
 var t0 = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
@@ -37,17 +38,7 @@ const (
 	redirectURL = "https://parley.example/channels/messenger/callback"
 )
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = fakeclock.Clock
 
 // fakeEraser stands in for package erasure: it records what it was asked
 // to erase and deletes the contact row (which takes its identity-map row
@@ -100,7 +91,7 @@ func setup(t *testing.T, d *db.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{d: d, clock: &clock{now: t0}, master: m}
+	e := &env{d: d, clock: fakeclock.New(t0), master: m}
 	e.sim = metasim.New(metasim.Options{Now: e.clock.Now, NoRetries: true})
 	e.srv = httptest.NewServer(e.sim.Handler())
 	t.Cleanup(e.srv.Close)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,18 +13,13 @@ import (
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/operator"
 	"github.com/parleyhq/parley/internal/testutil/dbtest"
+	"github.com/parleyhq/parley/internal/testutil/fakeclock"
 	"github.com/parleyhq/parley/internal/testutil/fixture"
 	"github.com/parleyhq/parley/internal/validate"
 )
 
 // clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+type clock = fakeclock.Clock
 
 type env struct {
 	d        *db.DB
@@ -36,7 +30,7 @@ type env struct {
 
 func newEnv(t *testing.T, d *db.DB) *env {
 	t.Helper()
-	c := &clock{now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
+	c := fakeclock.New(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
 	_, m := fixture.Keyring(t, d, c.Now)
 	acc := account.NewService(d, m, account.Options{Now: c.Now, BcryptCost: 4})
 	return &env{d: d, clock: c, accounts: acc, ops: operator.New(d, operator.Options{Now: c.Now, Users: acc, Log: slog.New(slog.DiscardHandler)})}
@@ -172,7 +166,7 @@ func TestImpersonation(t *testing.T) {
 		if _, err := e.ops.Impersonate(ctx, a, sess, agent.ID, "ticket 1235"); err != nil {
 			t.Fatal(err)
 		}
-		e.clock.Add(operator.MaxDuration)
+		e.clock.Advance(operator.MaxDuration)
 		if _, ok, _ := e.ops.Acting(ctx, sess); ok {
 			t.Error("still acting after MaxDuration")
 		}
@@ -240,7 +234,7 @@ func TestWorkspaceSummaries(t *testing.T) {
 		e := newEnv(t, d)
 		kr, _ := fixture.Keyring(t, d, e.clock.Now)
 		busy := fixture.Workspace(t, d, kr)
-		e.clock.Add(time.Minute)
+		e.clock.Advance(time.Minute)
 		idle := fixture.Workspace(t, d, kr)
 		u := e.user(t, "owner@example.com", false, false)
 		e.member(t, busy, u.ID, "owner")

@@ -12,16 +12,11 @@ import (
 
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/retention"
+	"github.com/parleyhq/parley/internal/testutil/fakeclock"
 )
 
 // clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
+type clock = fakeclock.Clock
 
 // t0 is "now" for the tests: the real time to the second, because the
 // database's audit-log guard measures a year by its own clock.
@@ -39,7 +34,7 @@ type env struct {
 
 func newEnv(t *testing.T, d *db.DB, opt retention.Options) *env {
 	t.Helper()
-	e := &env{d: d, clk: &clock{now: t0()}}
+	e := &env{d: d, clk: fakeclock.New(t0())}
 	opt.Now = e.clk.Now
 	between := opt.Between
 	opt.Between = func(ctx context.Context, b retention.Batch) error {

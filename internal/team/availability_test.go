@@ -95,7 +95,7 @@ func TestOnline(t *testing.T) {
 			}
 		}
 		// Choosing online counts as being seen.
-		e.clock.Add(time.Hour)
+		e.clock.Advance(time.Hour)
 		if err := e.s.SetAvailability(ctx, admin, e.ws, agent, team.StatusOnline); err != nil {
 			t.Fatal(err)
 		}

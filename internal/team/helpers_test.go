@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/team"
+	"github.com/parleyhq/parley/internal/testutil/fakeclock"
 	"github.com/parleyhq/parley/internal/testutil/fixture"
 	"github.com/parleyhq/parley/internal/workspace"
 )
@@ -22,18 +22,7 @@ import (
 var admin = audit.Actor{UserID: "admin-1"}
 
 // clock is a settable test clock; it does not move unless told to.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = fakeclock.Clock
 
 // env is one workspace on a fresh database with a team store.
 type env struct {
@@ -48,7 +37,7 @@ type env struct {
 
 func newEnv(t *testing.T, d *db.DB) *env {
 	t.Helper()
-	c := &clock{now: fixture.Epoch}
+	c := fakeclock.New(fixture.Epoch)
 	e := &env{t: t, d: d, clock: c, s: team.NewStore(d, c.Now, team.Options{})}
 	e.ws = e.workspace()
 	return e

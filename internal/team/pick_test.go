@@ -119,7 +119,7 @@ func TestPickSkips(t *testing.T) {
 			e.must(e.s.SetAvailability(context.Background(), admin, e.ws, u, team.StatusOffline))
 		}, false},
 		{"stale presence", func(e *env, tm, u string) {
-			e.clock.Add(team.OnlineWindow + time.Second)
+			e.clock.Advance(team.OnlineWindow + time.Second)
 		}, false},
 		{"never seen", func(e *env, tm, u string) {
 			e.exec(`UPDATE agent_availability SET last_seen_at = NULL WHERE user_id = ?`, u)

@@ -155,7 +155,7 @@ func TestUpdate(t *testing.T) {
 		if err := e.s.AddMember(ctx, admin, e.ws, tm.ID, agent); err != nil {
 			t.Fatal(err)
 		}
-		e.clock.Add(1e9)
+		e.clock.Advance(1e9)
 		got, err := e.s.UpdateTeam(ctx, admin, e.ws, tm.ID, team.Input{Name: "Sales", Description: "New", AutoAssign: true})
 		if err != nil {
 			t.Fatal(err)
@@ -174,7 +174,7 @@ func TestUpdate(t *testing.T) {
 			t.Errorf("audit = %s %s", last.Action, last.Details)
 		}
 		// The same values again change and record nothing.
-		e.clock.Add(1e9)
+		e.clock.Advance(1e9)
 		again, err := e.s.UpdateTeam(ctx, admin, e.ws, tm.ID, team.Input{Name: "Sales", Description: "New", AutoAssign: true})
 		if err != nil || !again.UpdatedAt.Equal(got.UpdatedAt) {
 			t.Errorf("no-op update: %+v, %v", again, err)

@@ -14,27 +14,13 @@ import (
 
 	"github.com/parleyhq/parley/internal/audit"
 	"github.com/parleyhq/parley/internal/db"
+	"github.com/parleyhq/parley/internal/testutil/fakeclock"
 	"github.com/parleyhq/parley/internal/validate"
 	"github.com/parleyhq/parley/internal/workspace"
 )
 
 // clock is a fake clock that moves only when told to.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type clock = fakeclock.Clock
 
 // fakeKeys records CreateWorkspaceKey calls and whether the new workspace
 // row was visible through the handle it was given (proving it runs in the
@@ -86,7 +72,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 
 func newFixtureWith(t *testing.T, d *db.DB, opt workspace.Options) *fixture {
 	t.Helper()
-	f := &fixture{t: t, d: d, clk: &clock{t: start}, keys: &fakeKeys{}, ctx: context.Background()}
+	f := &fixture{t: t, d: d, clk: fakeclock.New(start), keys: &fakeKeys{}, ctx: context.Background()}
 	opt.Now = f.clk.Now
 	f.svc = workspace.NewService(d, f.keys, opt)
 	return f

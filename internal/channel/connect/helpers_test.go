@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,22 +17,13 @@ import (
 	"github.com/parleyhq/parley/internal/keyring"
 	"github.com/parleyhq/parley/internal/meta"
 	"github.com/parleyhq/parley/internal/testutil/dbtest"
+	"github.com/parleyhq/parley/internal/testutil/fakeclock"
 )
 
 var t0 = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 
 // clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = fakeclock.Clock
 
 // env is a Service over a fresh database and a fake Graph.
 type env struct {
@@ -55,7 +45,7 @@ func setup(t *testing.T, d *db.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{d: d, clock: &clock{now: t0}, g: newFakeGraph(t), master: m}
+	e := &env{d: d, clock: fakeclock.New(t0), g: newFakeGraph(t), master: m}
 	e.kr = keyring.New(d, m, keyring.Options{Now: e.clock.Now})
 	e.graph = meta.New(meta.Options{GraphURL: e.g.srv.URL, AppID: appID, AppSecret: appSecret})
 	e.channels = channel.NewStore(d, e.kr, e.clock.Now)

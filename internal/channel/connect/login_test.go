@@ -170,7 +170,7 @@ func TestLoginRefusals(t *testing.T) {
 		})
 		t.Run("expired", func(t *testing.T) {
 			state := e.beginLogin(t, ws, "user-1")
-			e.clock.Add(connect.LoginTTL)
+			e.clock.Advance(connect.LoginTTL)
 			before := exchanges()
 			_, _, err := e.svc.FinishLogin(ctx, "user-1", state, "code-1")
 			wantCode(t, err, connect.CodeLoginExpired)
@@ -222,7 +222,7 @@ func TestLoginRefusals(t *testing.T) {
 			if _, err := e.svc.Pages(ctx, ws, "user-1", loginID); err != nil {
 				t.Fatalf("owner: %v", err)
 			}
-			e.clock.Add(connect.LoginTTL)
+			e.clock.Advance(connect.LoginTTL)
 			if _, err := e.svc.Pages(ctx, ws, "user-1", loginID); !errors.Is(err, db.ErrNotFound) {
 				t.Errorf("expired login's pages: %v", err)
 			}
@@ -252,9 +252,9 @@ func TestPurgeLogins(t *testing.T) {
 		for range 3 {
 			e.beginLogin(t, ws, "user-1")
 		}
-		e.clock.Add(10 * time.Minute)
+		e.clock.Advance(10 * time.Minute)
 		e.beginLogin(t, ws, "user-2")
-		e.clock.Add(6 * time.Minute)
+		e.clock.Advance(6 * time.Minute)
 		n, err := e.svc.PurgeLogins(ctx)
 		if err != nil || n != 3 {
 			t.Fatalf("purged %d, %v; want 3", n, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/internal/inbox"
 	"github.com/parleyhq/parley/internal/job"
 	"github.com/parleyhq/parley/internal/keyring"
+	"github.com/parleyhq/parley/internal/testutil/fakeclock"
 	"github.com/parleyhq/parley/internal/testutil/fixture"
 )
 
@@ -26,17 +27,7 @@ import (
 var author = audit.Actor{UserID: "user-1"}
 
 // clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = fakeclock.Clock
 
 // stubCaller answers http nodes' requests as told and records them.
 type stubCaller struct {
@@ -82,7 +73,7 @@ type harness struct {
 
 func newHarness(t testing.TB, d *db.DB) *harness {
 	t.Helper()
-	h := &harness{t: t, d: d, clock: &clock{now: fixture.Epoch}, caller: &stubCaller{}}
+	h := &harness{t: t, d: d, clock: fakeclock.New(fixture.Epoch), caller: &stubCaller{}}
 	h.kr, _ = fixture.Keyring(t, d, h.clock.Now)
 	h.channels = channel.NewStore(d, h.kr, h.clock.Now)
 	h.contacts = contact.NewStore(d, h.kr, h.clock.Now)

@@ -98,7 +98,7 @@ func TestFirstMessageGreetsByName(t *testing.T) {
 
 		// The timeout fires: the flow has started, so it does nothing; a
 		// second profile report neither.
-		h.clock.Add(DefaultProfileWait)
+		h.clock.Advance(DefaultProfileWait)
 		if n := h.runDue(); n != 1 {
 			t.Fatalf("%d jobs ran", n)
 		}
@@ -139,17 +139,17 @@ func TestHeldFlowWithoutProfile(t *testing.T) {
 		if texts := h.saidTexts("psid-1"); cmp.Diff([]string{"Hello there! Your e-mail?"}, texts) != "" {
 			t.Fatalf("unavailable profile: %v", texts)
 		}
-		h.clock.Add(DefaultProfileWait)
+		h.clock.Advance(DefaultProfileWait)
 		if n := h.runDue(); n != 1 || len(h.saidTexts("psid-1")) != 0 {
 			t.Fatalf("psid-1's stale timeout: %d jobs ran", n)
 		}
 
 		h.say("psid-2", "hello")
-		h.clock.Add(DefaultProfileWait - 1)
+		h.clock.Advance(DefaultProfileWait - 1)
 		if n := h.runDue(); n != 0 {
 			t.Fatalf("the timeout fired early (%d jobs)", n)
 		}
-		h.clock.Add(1)
+		h.clock.Advance(1)
 		if n := h.runDue(); n != 1 {
 			t.Fatalf("%d jobs ran at the deadline", n)
 		}
@@ -183,7 +183,7 @@ func TestHeldFlowNotOvertaken(t *testing.T) {
 			t.Fatalf("in order: %v", texts)
 		}
 		h.settle("psid-1", sok, contact.ProfileFetched)
-		h.clock.Add(DefaultProfileWait)
+		h.clock.Advance(DefaultProfileWait)
 		h.runDue()
 		if texts := h.saidTexts("psid-1"); len(texts) != 0 {
 			t.Fatalf("greeted again: %v", texts)
@@ -234,7 +234,7 @@ func TestHeldFlowQuietWhileHumanOwns(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.settle("psid-1", sok, contact.ProfileFetched)
-		h.clock.Add(DefaultProfileWait)
+		h.clock.Advance(DefaultProfileWait)
 		h.runDue()
 		if texts := h.saidTexts("psid-1"); len(texts) != 0 {
 			t.Fatalf("the flow spoke over a person: %v", texts)
@@ -263,7 +263,7 @@ func TestHeldFlowStartsOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		h.clock.Add(DefaultProfileWait)
+		h.clock.Advance(DefaultProfileWait)
 		jobs := h.pending()
 		if len(jobs) != len(psids) {
 			t.Fatalf("%d timeout jobs", len(jobs))

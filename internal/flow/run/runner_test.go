@@ -181,7 +181,7 @@ func TestRunnerQuestion(t *testing.T) {
 		}
 		// The question's timeout comes too late: the answer moved the
 		// session on, so the job does nothing.
-		h.clock.Add(2 * time.Hour)
+		h.clock.Advance(2 * time.Hour)
 		if n := h.runDue(); n != 2 { // the first ask's and the retry's
 			t.Fatalf("%d jobs ran", n)
 		}
@@ -199,7 +199,7 @@ func TestRunnerQuestion(t *testing.T) {
 
 		// No answer within the hour takes timeout_next.
 		h.say("psid-3", "quote")
-		h.clock.Add(61 * time.Minute)
+		h.clock.Advance(61 * time.Minute)
 		h.runDue()
 		if texts := h.saidTexts("psid-3"); cmp.Diff([]string{"Your e-mail?", "Still there? Write quote to start again."}, texts) != "" {
 			t.Fatalf("%v", texts)
@@ -257,7 +257,7 @@ func TestRunnerDelaySurvivesRestart(t *testing.T) {
 			t.Fatalf("%+v", s)
 		}
 		// Not due yet: nothing runs.
-		h.clock.Add(30 * time.Minute)
+		h.clock.Advance(30 * time.Minute)
 		if n := h.runDue(); n != 0 {
 			t.Fatalf("%d jobs ran early", n)
 		}
@@ -268,7 +268,7 @@ func TestRunnerDelaySurvivesRestart(t *testing.T) {
 			t.Fatalf("%v", texts)
 		}
 		h.restart()
-		h.clock.Add(31 * time.Minute)
+		h.clock.Advance(31 * time.Minute)
 		if n := h.runDue(); n != 1 {
 			t.Fatalf("%d jobs ran", n)
 		}
@@ -296,7 +296,7 @@ func TestRunnerDelayCancelledByReply(t *testing.T) {
 		if s := h.session("psid-1"); s.Status != StatusEnded {
 			t.Fatalf("%+v", s)
 		}
-		h.clock.Add(2 * time.Hour)
+		h.clock.Advance(2 * time.Hour)
 		h.runDue()
 		if texts := h.saidTexts("psid-1"); len(texts) != 0 {
 			t.Fatalf("the cancelled delay spoke: %v", texts)
@@ -325,7 +325,7 @@ func TestRunnerQuietWhileHumanOwns(t *testing.T) {
 		if err := h.inbox.SetOwner(context.Background(), author, h.ws, conv.ID, inbox.OwnerHuman); err != nil {
 			t.Fatal(err)
 		}
-		h.clock.Add(2 * time.Hour)
+		h.clock.Advance(2 * time.Hour)
 		if n := h.runDue(); n != 1 {
 			t.Fatalf("%d jobs", n)
 		}
@@ -453,7 +453,7 @@ func TestRunnerAbandonedWaitEnds(t *testing.T) {
 		if texts := h.saidTexts("psid-1"); len(texts) != 0 {
 			t.Fatalf("while the request may still come: %v", texts)
 		}
-		h.clock.Add(httpWaitLimit + resumeGrace + time.Minute)
+		h.clock.Advance(httpWaitLimit + resumeGrace + time.Minute)
 		h.say("psid-1", "hello??")
 		if texts := h.saidTexts("psid-1"); cmp.Diff([]string{h.ch.AutoReply}, texts) != "" {
 			t.Fatalf("after the wait's limit the message is answered as without a flow: %v", texts)
@@ -492,7 +492,7 @@ func TestRunnerPolicyRefusal(t *testing.T) {
 		id := h.publish(`{"format":1,"name":"Late","triggers":[{"id":"kw","type":"keyword","mode":"exact","keywords":["remind me"]}],"start":"w","nodes":[
 			{"id":"w","type":"delay","duration":"2d","next":"m"},{"id":"m","type":"message","text":"Reminder!","next":"e"},{"id":"e","type":"end"}]}`)
 		h.say("psid-1", "remind me")
-		h.clock.Add(49 * time.Hour) // past Messenger's 24-hour window
+		h.clock.Advance(49 * time.Hour) // past Messenger's 24-hour window
 		if n := h.runDue(); n != 1 {
 			t.Fatalf("%d jobs", n)
 		}
@@ -521,12 +521,12 @@ func TestRunnerDefaultCooldownAndResolve(t *testing.T) {
 		if c := h.conversation("psid-1"); c.Status != inbox.StatusResolved {
 			t.Errorf("not resolved: %s", c.Status)
 		}
-		h.clock.Add(30 * time.Minute)
+		h.clock.Advance(30 * time.Minute)
 		h.say("psid-1", "anything else")
 		if texts := h.saidTexts("psid-1"); len(texts) != 0 {
 			t.Fatalf("within the cooldown: %v (no automatic reply either)", texts)
 		}
-		h.clock.Add(31 * time.Minute)
+		h.clock.Advance(31 * time.Minute)
 		h.say("psid-1", "and again")
 		if texts := h.saidTexts("psid-1"); cmp.Diff([]string{"We got your message."}, texts) != "" {
 			t.Fatalf("after the cooldown: %v", texts)

@@ -93,7 +93,7 @@ func TestRunnerJobsWaitWhileProcessingPaused(t *testing.T) {
 		h.said("psid-1")
 		before := h.session("psid-1")
 		paused.Store(true)
-		h.clock.Add(2 * time.Hour)
+		h.clock.Advance(2 * time.Hour)
 		for range 3 { // however often the queue looks
 			if n := h.runHeld(t); n != 1 {
 				t.Fatalf("%d jobs ran, want the delay's", n)
@@ -138,7 +138,7 @@ func TestRunnerJobsWaitWhileProcessingPaused(t *testing.T) {
 		// Another workspace's pause does not hold this one's.
 		h.runner.opt.Paused = func(w string) bool { return w != ws }
 		h.say("psid-2", "later")
-		h.clock.Add(2 * time.Hour)
+		h.clock.Advance(2 * time.Hour)
 		if n := h.runDue(); n != 1 {
 			t.Fatalf("%d jobs ran", n)
 		}
@@ -160,7 +160,7 @@ func TestHeldFlowWaitsWhileProcessingPaused(t *testing.T) {
 		h.say("psid-1", "hello")
 		paused.Store(true)
 		h.settle("psid-1", sok, contact.ProfileFetched)
-		h.clock.Add(DefaultProfileWait)
+		h.clock.Advance(DefaultProfileWait)
 		if n := h.runHeld(t); n != 1 {
 			t.Fatalf("%d jobs ran, want the hold's timeout", n)
 		}
@@ -215,7 +215,7 @@ func TestRunnerJobsStopForBlockedContacts(t *testing.T) {
 		h.say("psid-2", "later")
 		h.said("psid-1")
 		h.said("psid-2")
-		h.clock.Add(2 * time.Hour)
+		h.clock.Advance(2 * time.Hour)
 
 		// The check fails: the job fails (to be retried), nothing moves.
 		checkErr = errors.New("database is locked")
@@ -268,7 +268,7 @@ func TestRunnerJobsStopForBlockedContacts(t *testing.T) {
 			Exec(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		h.clock.Add(2 * time.Hour)
+		h.clock.Advance(2 * time.Hour)
 		if n := h.runDue(); n != 1 {
 			t.Fatalf("%d jobs ran", n)
 		}

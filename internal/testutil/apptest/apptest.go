@@ -21,22 +21,14 @@ import (
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/db"
 	"github.com/parleyhq/parley/internal/httpx"
+	"github.com/parleyhq/parley/internal/testutil/fakeclock"
 )
 
-// Clock is a settable clock safe for concurrent use.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// Clock is the app's settable clock.
+type Clock = fakeclock.Clock
 
-// NewClock starts at t.
-func NewClock(t time.Time) *Clock { return &Clock{now: t.UTC()} }
-
-// Now returns the current fake time.
-func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+// NewClock starts at t (in UTC).
+func NewClock(t time.Time) *Clock { return fakeclock.New(t.UTC()) }
 
 // App is a running Parley under test.
 type App struct {
