@@ -71,3 +71,7 @@ func (in *Intake) StoredChunk(ids ...string) (func() ([]string, error), error) {
 
 // WriterDone is closed once the writer has exited (after Stop).
 func (in *Intake) WriterDone() <-chan struct{} { return in.done }
+
+// CaughtUp reports whether the processor has caught up since it started
+// or resumed: it works from memory, and would shed past MaxLag.
+func (in *Intake) CaughtUp() bool { return in.proc.caughtUp.Load() }

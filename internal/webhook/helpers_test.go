@@ -180,6 +180,17 @@ func (e *env) process(t testing.TB) {
 	e.held.Store(false)
 }
 
+// caughtUp lets processing go and waits until the processor has caught
+// up with what was stored before (its start-up read of the database is
+// over): a delivery stored from then on reaches it through memory only.
+// Unlike settling a first delivery, it leaves no Notify of that delivery
+// still to come, which a hold armed next could catch instead.
+func (e *env) caughtUp(t testing.TB) {
+	t.Helper()
+	e.process(t)
+	waitFor(t, "the processor to catch up", e.in.CaughtUp)
+}
+
 // post sends body with the given signature headers (none when sigs is
 // empty) from the client address ip, through the handler.
 func (e *env) post(body string, ip string, sigs ...string) *httptest.ResponseRecorder {

@@ -25,9 +25,7 @@ func TestShedWhileBehind(t *testing.T) {
 		createIngested(t, d)
 		connect(t, d, "ws-1", "ch-1", pageID)
 		e := setup(t, d, func(o *webhook.Options) { o.MaxLag = shedLag })
-		e.process(t)
-		accept(t, e, messageBody(pageID, "m.shed.warm"))
-		settle(t, d)
+		e.caughtUp(t) // shedding applies from here
 
 		// The processor takes the next delivery and then stalls, as a
 		// slow transaction would.
@@ -73,9 +71,7 @@ func TestPauseBacklogIsNeverShed(t *testing.T) {
 		createIngested(t, d)
 		connect(t, d, "ws-1", "ch-1", pageID)
 		e := setup(t, d, func(o *webhook.Options) { o.MaxLag = shedLag })
-		e.process(t)
-		accept(t, e, messageBody(pageID, "m.pause.warm"))
-		settle(t, d)
+		e.caughtUp(t)
 
 		e.held.Store(true) // paused
 		accept(t, e, messageBody(pageID, "m.pause.old"))
