@@ -38,6 +38,9 @@ type Store struct {
 	kr  *keyring.Keyring
 	now func() time.Time
 	st  *db.Statements
+	// routes remembers Route's answers (route.go); every change below
+	// forgets them.
+	routes routes
 }
 
 // NewStore returns a Store on d that seals tokens with kr.
@@ -134,6 +137,7 @@ func tokenAAD(workspaceID, id string) keyring.AAD {
 // has replaces its token and name and clears NeedsReconnect (reconnecting);
 // an account active in another workspace is ErrTakenElsewhere.
 func (s *Store) Connect(ctx context.Context, a audit.Actor, c Connection) (Channel, error) {
+	defer s.routes.changed()
 	var out Channel
 	err := s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		now := s.now()
@@ -257,6 +261,7 @@ func (s *Store) Token(ctx context.Context, c Channel) (string, error) {
 // the platform's message; sending stops until the account is connected
 // again.
 func (s *Store) MarkNeedsReconnect(ctx context.Context, workspaceID, id, message string) error {
+	defer s.routes.changed()
 	now := s.now()
 	err := db.OneRow(s.d.W.NewRaw(`UPDATE channels SET token_state = 'needs_reconnect', last_error = ?, last_error_at = ?, updated_at = ?
 		WHERE workspace_id = ? AND id = ?`, clip(message), now, now, workspaceID, id).Exec(ctx))
@@ -297,6 +302,7 @@ func (s *Store) Touch(ctx context.Context, idb bun.IDB, at time.Time, ids ...str
 // conversations stay. The caller unsubscribes from the platform first,
 // while the token still exists.
 func (s *Store) Disconnect(ctx context.Context, a audit.Actor, workspaceID, id string) (Channel, error) {
+	defer s.routes.changed()
 	var out Channel
 	err := s.d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		now := s.now()
@@ -320,6 +326,7 @@ func (s *Store) Disconnect(ctx context.Context, a audit.Actor, workspaceID, id s
 // Configure stores the automatic reply and page settings (already pushed
 // to the platform by the caller) and records channel.settings.
 func (s *Store) Configure(ctx context.Context, a audit.Actor, workspaceID, id, autoReply string, st Settings) (Channel, error) {
+	defer s.routes.changed()
 	doc, err := json.Marshal(st)
 	if err != nil {
 		return Channel{}, fmt.Errorf("channel: configure: %w", err)

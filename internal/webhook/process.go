@@ -155,12 +155,13 @@ func (in *Intake) apply(ctx context.Context, tx bun.Tx, ps []parsed, held map[st
 			res.quarantined++
 		}
 	}
-	// Channels are looked up once per account and transaction.
+	// Channels are looked up once per account and transaction (and
+	// remembered for a moment across them: channel.Store.Route).
 	chans := map[string]lookup{}
 	byAccount := func(acct string) (channel.Channel, error) {
 		l, ok := chans[acct]
 		if !ok {
-			l.ch, l.err = in.opt.Channels.ByAccount(ctx, tx, channel.Messenger, acct)
+			l.ch, l.err = in.opt.Channels.Route(ctx, tx, channel.Messenger, acct)
 			chans[acct] = l
 		}
 		return l.ch, l.err
