@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -80,6 +81,13 @@ type direct struct {
 	stopped bool
 	wg      sync.WaitGroup
 
+	// unsettled holds the messages claimed and not yet recorded as sent,
+	// and whether their echo has been applied meanwhile: an echo stores
+	// everything the send's answer would (the platform ID, sent), so the
+	// answer of an echoed message is not written again.
+	unsettled map[string]bool
+	resultsStored atomic.Int64 // send answers written (tests read it)
+
 	slots   chan struct{}
 	claims  *batcher[*claim]
 	results *batcher[sentMsg]
@@ -96,7 +104,7 @@ func newDirect(s *Service) *direct {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &direct{
 		s: s, ctx: ctx, cancel: cancel,
-		lines: map[string]*line{}, slow: map[string]time.Time{},
+		lines: map[string]*line{}, slow: map[string]time.Time{}, unsettled: map[string]bool{},
 		slots: make(chan struct{}, directSlots),
 	}
 	d.tokens.ttl = tokenTTL
@@ -104,7 +112,7 @@ func newDirect(s *Service) *direct {
 	// Nobody waits for a result to be stored, and a message's echo,
 	// which comes within moments, usually stores it first: waiting a
 	// little makes this write bigger and often unnecessary.
-	d.results = newBatcher(ctx, s.sentBatch, s.log, resultLinger)
+	d.results = newBatcher(ctx, d.storeResults, s.log, resultLinger)
 	return d
 }
 
@@ -233,23 +241,54 @@ func (d *direct) send(it outbound) (queued bool) {
 		}
 		return d.settle(it, again(0, err))
 	}
+	d.unsettle(it.msg.ID)
 	res, err := sender.Send(ctx, it.ch, token, channel.Outbound{
 		To: it.to, Content: it.msg.Content, MessagingType: dec.MessagingType, Tag: dec.Tag, Metadata: it.msg.ID,
 	})
-	if err == nil {
-		if err := d.results.add(sentMsg{id: it.msg.ID, channelID: it.ch.ID, mid: res.MID, change: o.change()}); err != nil {
-			// Stopping: the message stays "sending" and its echo (or the
-			// sweep's job, which waits for it) settles it.
-			s.log.Warn("sent message not recorded", "message", it.msg.ID, "err", err)
+	if err != nil {
+		d.settled(it.msg.ID)
+		var se *channel.SendError
+		if !errors.As(err, &se) {
+			se = &channel.SendError{Kind: channel.ErrUncertain, Message: "unclassified send failure"}
 		}
-		return false
+		o.Status = string(StatusSending)
+		return d.settle(it, s.failed(ctx, &o, it.ch, se, false))
 	}
-	var se *channel.SendError
-	if !errors.As(err, &se) {
-		se = &channel.SendError{Kind: channel.ErrUncertain, Message: "unclassified send failure"}
+	if err := d.results.add(sentMsg{id: it.msg.ID, channelID: it.ch.ID, mid: res.MID, change: o.change()}); err != nil {
+		d.settled(it.msg.ID)
+		// Stopping: the message stays "sending" and its echo (or the
+		// sweep's job, which waits for it) settles it.
+		s.log.Warn("sent message not recorded", "message", it.msg.ID, "err", err)
 	}
-	o.Status = string(StatusSending)
-	return d.settle(it, s.failed(ctx, &o, it.ch, se, false))
+	return false
+}
+
+// unsettle notes a message about to be sent, until its result is stored.
+func (d *direct) unsettle(id string) {
+	d.mu.Lock()
+	d.unsettled[id] = false
+	d.mu.Unlock()
+}
+
+// echoed notes that the echoes of these messages were applied (their
+// transaction committed).
+func (d *direct) echoed(ids []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, id := range ids {
+		if _, ok := d.unsettled[id]; ok {
+			d.unsettled[id] = true
+		}
+	}
+}
+
+// settled forgets a message and reports whether its echo came first.
+func (d *direct) settled(id string) (echoed bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	echoed = d.unsettled[id]
+	delete(d.unsettled, id)
+	return echoed
 }
 
 // settle carries out what the send path decided: a retry becomes a job,
@@ -377,6 +416,32 @@ func (s *Service) claimBatch(ctx context.Context, batch []*claim) error {
 		}
 	}
 	return err
+}
+
+// storeResults stores the platform answers of a batch of sends, but for
+// those whose echo has already stored the same (usually all of them: the
+// echo comes within moments, and results wait resultLinger).
+func (d *direct) storeResults(ctx context.Context, batch []sentMsg) error {
+	var write []sentMsg
+	var told Effects
+	for _, m := range batch {
+		if d.settled(m.id) {
+			told.addChange(m.change)
+			continue
+		}
+		write = append(write, m)
+	}
+	for _, c := range told.changes {
+		d.s.changed(ctx, c)
+	}
+	if len(write) == 0 {
+		return nil
+	}
+	if err := d.s.sentBatch(ctx, write); err != nil {
+		return err
+	}
+	d.resultsStored.Add(int64(len(write)))
+	return nil
 }
 
 // sentBatch stores a batch of platform answers in one transaction.

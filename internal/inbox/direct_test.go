@@ -349,3 +349,56 @@ func TestDirectClaimRechecksTakeover(t *testing.T) {
 		}
 	})
 }
+
+// An echo stores all a send's answer would (platform ID, sent), and comes
+// within moments: a reply whose echo was applied before its answer was
+// written is not written again — one write saved per reply — and still
+// ends sent, with its platform ID, and the dashboard is told. Without
+// an echo the answer is written.
+func TestEchoSavesTheResultWrite(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		for _, echo := range []bool{true, false} {
+			t.Run(fmt.Sprintf("echo=%v", echo), func(t *testing.T) {
+				h := newHarness(t, d)
+				h.direct()
+				if echo {
+					h.sender.during = func(m channel.Outbound, mid string) {
+						eff, err := h.ingestOn(h.ch, h.echo("psid-9", mid, ourApp, m.Metadata, m.Content.Text))
+						if err != nil {
+							t.Error(err)
+						}
+						h.svc.Notify(eff)
+					}
+				}
+				eff := h.ingest(h.text("psid-9", "m_9", "hello"))
+				if len(eff.direct) != 1 {
+					t.Fatalf("effects = %+v", eff)
+				}
+				id := eff.direct[0].msg.ID
+				var told []Change
+				h.svc.opt.Changed = func(_ context.Context, c Change) { told = append(told, c) }
+				h.svc.Notify(eff)
+				h.settle()
+				dir := h.svc.dir
+				h.stopDirect() // writes what waits
+				m := h.message(id)
+				if m.Status != StatusSent || m.ExternalID != "m_out_1" {
+					t.Errorf("reply = %s %q, want sent with its platform ID", m.Status, m.ExternalID)
+				}
+				want := int64(1)
+				if echo {
+					want = 0
+				}
+				if n := dir.resultsStored.Load(); n != want {
+					t.Errorf("%d answers written, want %d", n, want)
+				}
+				if len(dir.unsettled) != 0 {
+					t.Errorf("still unsettled: %v", dir.unsettled)
+				}
+				if len(told) == 0 {
+					t.Error("the dashboard was not told the reply was sent")
+				}
+			})
+		}
+	})
+}

@@ -171,11 +171,14 @@ type Effects struct {
 	direct []outbound
 	// changes are told to Options.Changed once committed.
 	changes []Change
+	// echoed are Parley's messages whose echo this transaction matched:
+	// their send results need not be stored again (direct.echoed).
+	echoed []string
 }
 
 // Add returns the sum of e and o.
 func (e Effects) Add(o Effects) Effects {
-	r := Effects{Sends: e.Sends + o.Sends, Jobs: e.Jobs + o.Jobs, direct: append(e.direct, o.direct...)}
+	r := Effects{Sends: e.Sends + o.Sends, Jobs: e.Jobs + o.Jobs, direct: append(e.direct, o.direct...), echoed: append(e.echoed, o.echoed...)}
 	r.changes = append(r.changes, e.changes...)
 	for _, c := range o.changes {
 		r.addChange(c)
@@ -192,8 +195,13 @@ func (s *Service) Notify(e Effects) {
 	for _, c := range e.changes {
 		s.changed(context.Background(), c)
 	}
-	if len(e.direct) > 0 && s.dir != nil {
-		s.dir.submit(e.direct)
+	if s.dir != nil {
+		if len(e.echoed) > 0 {
+			s.dir.echoed(e.echoed)
+		}
+		if len(e.direct) > 0 {
+			s.dir.submit(e.direct)
+		}
 	}
 	if e.Sends > 0 && s.opt.Sends != nil {
 		s.opt.Sends.Notify()

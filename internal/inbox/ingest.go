@@ -229,8 +229,14 @@ func (s *Service) echo(ctx context.Context, tx bun.Tx, ch channel.Channel, ev *c
 	ours := s.ours(ev.AppID)
 	if ours || ev.Metadata != "" || s.opt.AppID == "" {
 		matched, err := s.matchEcho(ctx, tx, ch.ID, ev, at, now)
-		if err != nil || matched {
+		if err != nil {
 			return err
+		}
+		if matched {
+			if ev.Metadata != "" {
+				eff.echoed = append(eff.echoed, ev.Metadata)
+			}
+			return nil
 		}
 		if ours {
 			// Our app sent it but no message of ours is known by that ID or
