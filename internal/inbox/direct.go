@@ -85,7 +85,7 @@ type direct struct {
 	// and whether their echo has been applied meanwhile: an echo stores
 	// everything the send's answer would (the platform ID, sent), so the
 	// answer of an echoed message is not written again.
-	unsettled map[string]bool
+	unsettled     map[string]bool
 	resultsStored atomic.Int64 // send answers written (tests read it)
 
 	slots   chan struct{}
