@@ -52,10 +52,14 @@ const (
 	// milliseconds; at 1,000 replies a second that is still few commits).
 	batchMax = 32
 	// batchQueue is how many items may wait for the group-commit writer
-	// before add blocks.
-	batchQueue = 1024
-	// resultLinger is how long platform answers wait to be stored together.
-	resultLinger = 200 * time.Millisecond
+	// before add blocks: answers wait resultWait there, so at 2,000 sends
+	// a second a thousand of them.
+	batchQueue = 4096
+	// resultWait is how long a platform answer waits before it is
+	// stored: its echo, which stores the same, usually comes first and
+	// makes the write unnecessary (processing lags more under load, so
+	// the wait is not cut short by a full batch).
+	resultWait = 500 * time.Millisecond
 )
 
 // outbound is a reply on the direct path: everything the send needs, so
@@ -110,9 +114,9 @@ func newDirect(s *Service) *direct {
 	d.tokens.ttl = tokenTTL
 	d.claims = newBatcher(ctx, s.claimBatch, s.log, 0)
 	// Nobody waits for a result to be stored, and a message's echo,
-	// which comes within moments, usually stores it first: waiting a
-	// little makes this write bigger and often unnecessary.
-	d.results = newBatcher(ctx, d.storeResults, s.log, resultLinger)
+	// which comes within moments, usually stores it first: storeResults
+	// waits a little, which makes the write often unnecessary.
+	d.results = newBatcher(ctx, d.storeResults, s.log, 0)
 	return d
 }
 
@@ -254,7 +258,7 @@ func (d *direct) send(it outbound) (queued bool) {
 		o.Status = string(StatusSending)
 		return d.settle(it, s.failed(ctx, &o, it.ch, se, false))
 	}
-	if err := d.results.add(sentMsg{id: it.msg.ID, channelID: it.ch.ID, mid: res.MID, change: o.change()}); err != nil {
+	if err := d.results.add(sentMsg{id: it.msg.ID, channelID: it.ch.ID, mid: res.MID, at: time.Now(), change: o.change()}); err != nil {
 		d.settled(it.msg.ID)
 		// Stopping: the message stays "sending" and its echo (or the
 		// sweep's job, which waits for it) settles it.
@@ -365,7 +369,8 @@ type claim struct {
 // sentMsg is a send the platform accepted.
 type sentMsg struct {
 	id, channelID, mid string
-	change             Change // told once stored
+	at                 time.Time // when the answer came (real time)
+	change             Change    // told once stored
 }
 
 // claimBatch claims a batch of messages in one transaction and answers
@@ -420,8 +425,19 @@ func (s *Service) claimBatch(ctx context.Context, batch []*claim) error {
 
 // storeResults stores the platform answers of a batch of sends, but for
 // those whose echo has already stored the same (usually all of them: the
-// echo comes within moments, and results wait resultLinger).
+// echo comes within moments, and answers wait resultWait for it). Batches
+// come in the order of the answers, so waiting for the last of one lets
+// the next ones, already old enough, through at once: the wait delays the
+// writes without slowing them.
 func (d *direct) storeResults(ctx context.Context, batch []sentMsg) error {
+	if wait := time.Until(batch[len(batch)-1].at.Add(resultWait)); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-d.ctx.Done(): // stopping: store what is left now
+			t.Stop()
+		}
+	}
 	var write []sentMsg
 	var told Effects
 	for _, m := range batch {
