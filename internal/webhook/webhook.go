@@ -59,7 +59,12 @@ const (
 	DefaultQueueWait     = 2 * time.Second
 	DefaultCommitTimeout = 5 * time.Second // Meta expects an answer within 5 s
 	DefaultPauseRetry    = 5 * time.Second
-	DefaultApplyMax      = 8
+	// DefaultApplyMax is ApplyMax's default on SQLite: a chunk of 24
+	// holds the writer for ≈ 7 ms. With 8, each commit carried so few
+	// deliveries that processing, once behind at 1,000 messages/s, could
+	// not catch up (reply p50 ≈ 1 s instead of ≈ 20 ms); 24 also raised
+	// the reply capacity from ≈ 870 to ≈ 1,100 messages/s.
+	DefaultApplyMax = 24
 	// DefaultApplyMaxPostgres is ApplyMax's default on PostgreSQL, where
 	// the store transaction never waits for processing (they use
 	// different connections) and each commit waits for a WAL flush.
@@ -134,7 +139,8 @@ type Options struct {
 	// ApplyMax is the most deliveries one processing transaction applies
 	// (default DefaultApplyMax, DefaultApplyMaxPostgres on PostgreSQL).
 	// Small on SQLite, so the one writer connection is held briefly and
-	// acknowledgements stay fast while a backlog drains.
+	// acknowledgements stay fast while a backlog drains, yet large enough
+	// that commits are shared by many deliveries under load.
 	ApplyMax int
 	// BacklogMax and BacklogBytes bound the committed deliveries held in
 	// memory for processing (default DefaultBacklogMax and
