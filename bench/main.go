@@ -23,6 +23,10 @@
 //     for 15 s: goodput, resets, latency, memory, recovery and, once Parley
 //     has stopped, a check in its database that nothing acknowledged was
 //     lost;
+//   - floor (scenario_floor.go): the reply scenario's load against a Go
+//     service that only verifies, parses and answers over the same HTTP
+//     exchanges and stores nothing: the CPU per message no implementation
+//     can go below on this machine, printed beside Parley's;
 //   - memory (scenario_memory.go): another Parley process on the issue's
 //     data set of two million contacts and a million conversations
 //     (generated once and cached, copied per run): resident memory idle,
@@ -49,6 +53,13 @@ import (
 )
 
 func main() {
+	if os.Getenv(floorAddrEnv) != "" {
+		if err := floorMain(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench floor service:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx); err != nil {
@@ -73,10 +84,12 @@ type bench struct {
 	store   *store
 	poster  *Poster
 	replies *tracker
-	bin     string   // the parley binary
-	secret  string   // the Meta app secret webhooks are signed with
-	pages   []string // connected Page IDs
-	people  []person // the pool, spread over the pages
+	bin     string            // the parley binary
+	secret  string            // the Meta app secret webhooks are signed with
+	pages   []string          // connected Page IDs
+	tokens  map[string]string // their Page access tokens, by ID
+	simURL  string            // the simulator's Graph API root
+	people  []person          // the pool, spread over the pages
 	out     *report
 	// acked holds every acknowledged message ID to a connected page, by
 	// scenario, for the final loss check.
@@ -110,7 +123,7 @@ func run(parent context.Context) error {
 		return err
 	}
 
-	b := &bench{replies: newTracker(), bin: bin, out: &report{}, acked: map[string][]string{}}
+	b := &bench{replies: newTracker(), bin: bin, out: &report{}, acked: map[string][]string{}, tokens: map[string]string{}}
 	// Echoes stay on, as on Meta for an app subscribed to message_echoes:
 	// every reply comes back to Parley as a webhook, and processing it is
 	// part of a reply's cost.
@@ -119,6 +132,7 @@ func run(parent context.Context) error {
 	if err != nil {
 		return err
 	}
+	b.simURL = simURL
 	defer b.sim.Close()
 	b.secret = b.sim.AppSecret()
 
@@ -168,7 +182,7 @@ func run(parent context.Context) error {
 	for _, sc := range []struct {
 		name string
 		run  func(context.Context) error
-	}{{"flow", b.flowMatch}, {"ingest", b.ingest}, {"reply", b.reply}, {"overload", b.overload}} {
+	}{{"flow", b.flowMatch}, {"ingest", b.ingest}, {"reply", b.reply}, {"overload", b.overload}, {"floor", b.floor}} {
 		if !wanted(sc.name) {
 			continue
 		}
@@ -206,6 +220,7 @@ func (b *bench) setup(ctx context.Context) error {
 		p := b.sim.AddPage(owner.ID, fmt.Sprintf("Bench page %d", i+1))
 		creds = append(creds, pageCred{ID: p.ID, Token: p.Token})
 		b.pages = append(b.pages, p.ID)
+		b.tokens[p.ID] = p.Token
 	}
 	if _, err := setupWorkspace(ctx, b.parley.URL, creds); err != nil {
 		return fmt.Errorf("setup: %w", err)

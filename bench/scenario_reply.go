@@ -96,9 +96,21 @@ type replyRun struct {
 	resets atomic.Int64 // connection reset or closed
 }
 
-// replyLoad offers rate messages per second for d and records what each
-// got. Acknowledged message IDs are kept for the final loss check.
+// replyLoad offers rate messages per second for d to Parley and records
+// what each got. Acknowledged message IDs are kept for the final loss check.
 func (b *bench) replyLoad(ctx context.Context, name string, rate float64, d time.Duration) *replyRun {
+	r := b.loadTo(ctx, b.poster, name, rate, d)
+	for i, ok := range r.ok {
+		if ok {
+			b.acked[name] = append(b.acked[name], r.mids[i])
+		}
+	}
+	return r
+}
+
+// loadTo offers rate messages per second for d through poster and records
+// what each got.
+func (b *bench) loadTo(ctx context.Context, poster *Poster, name string, rate float64, d time.Duration) *replyRun {
 	n := int(rate * d.Seconds())
 	r := &replyRun{start: make([]time.Time, n), ok: make([]bool, n), mids: make([]string, n)}
 	r.t0 = time.Now()
@@ -108,7 +120,7 @@ func (b *bench) replyLoad(ctx context.Context, name string, rate float64, d time
 		body := messageBody(p.page, p.psid, mid, "hello", time.Now())
 		sig := sign(body, b.secret)
 		r.start[i] = time.Now()
-		o := b.poster.Post(ctx, body, sig)
+		o := poster.Post(ctx, body, sig)
 		switch {
 		case o.OK():
 			r.ok[i], r.mids[i] = true, mid
@@ -119,11 +131,6 @@ func (b *bench) replyLoad(ctx context.Context, name string, rate float64, d time
 			r.failed.Add(1)
 		}
 	})
-	for i, ok := range r.ok {
-		if ok {
-			b.acked[name] = append(b.acked[name], r.mids[i])
-		}
-	}
 	return r
 }
 
