@@ -40,6 +40,10 @@ func (a *App) searchIndex() {
 		// Small batches: each is one write transaction, and on SQLite the
 		// webhook path, the jobs and readiness share the one writer.
 		Batch: indexBatch,
+		// A small share of the writer while webhooks flow, a large one
+		// once they ease. a.Webhooks is built after the index (messaging.go)
+		// and before the indexer starts.
+		Busy: func() bool { return a.Webhooks != nil && a.Webhooks.Busy() },
 	})
 	a.Contacts.OnSearchableChange(a.Search.Touch)
 }

@@ -65,6 +65,8 @@ const (
 	// DefaultDuty is the share of its time the loop started by Start may
 	// spend indexing while it catches up (Options.Duty).
 	DefaultDuty = 0.05
+	// DefaultIdleDuty is Options.IdleDuty's default.
+	DefaultIdleDuty = 0.5
 )
 
 // Options configure an Index. Contacts and Messages are required.
@@ -91,6 +93,15 @@ type Options struct {
 	// the index falls behind and catches up when traffic eases, instead
 	// of slowing replies (issue 3's figures).
 	Duty float64
+	// Busy, when set, reports whether the webhook path has had work
+	// lately (webhook.Intake.Busy). Duty applies while it does; once
+	// traffic has eased the loop catches up at IdleDuty, so a burst's
+	// backlog is indexed in seconds rather than minutes. Nil: Duty always.
+	Busy func() bool
+	// IdleDuty is the share of time the loop spends indexing while Busy
+	// reports false (default DefaultIdleDuty): it still leaves the writer
+	// free half the time for the dashboard and the jobs.
+	IdleDuty float64
 }
 
 // Index indexes contacts and messages as keyed digests of their grams and
@@ -125,6 +136,9 @@ func New(d *db.DB, kr *keyring.Keyring, opt Options) *Index {
 	}
 	if opt.Duty <= 0 || opt.Duty > 1 {
 		opt.Duty = DefaultDuty
+	}
+	if opt.IdleDuty <= 0 || opt.IdleDuty > 1 {
+		opt.IdleDuty = DefaultIdleDuty
 	}
 	if opt.Lag < 0 {
 		opt.Lag = 0

@@ -63,13 +63,23 @@ func (x *Index) loop(ctx context.Context, done chan struct{}) {
 			x.opt.Logger.Error("search: index", "error", err)
 		}
 		if n > 0 && err == nil {
-			// Catching up: rest in proportion to the work, so indexing
-			// takes at most Duty of the time (and of the writer).
-			t.Reset(time.Duration(float64(time.Since(began)) * (1 - x.opt.Duty) / x.opt.Duty))
+			t.Reset(x.rest(time.Since(began)))
 		} else {
 			t.Reset(x.opt.Interval)
 		}
 	}
+}
+
+// rest is how long the loop waits, while catching up, after a batch that
+// took d: in proportion to the work, so indexing takes at most Duty of the
+// time (and of the writer) while webhooks are flowing, and IdleDuty once
+// Busy says they have eased.
+func (x *Index) rest(d time.Duration) time.Duration {
+	duty := x.opt.Duty
+	if x.opt.Busy != nil && !x.opt.Busy() {
+		duty = x.opt.IdleDuty
+	}
+	return time.Duration(float64(d) * (1 - duty) / duty)
 }
 
 // Step indexes one batch of each feed (contacts queued by Touch, contacts

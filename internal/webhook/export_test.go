@@ -2,9 +2,16 @@ package webhook
 
 import (
 	"context"
+	"time"
 
 	"github.com/uptrace/bun"
 )
+
+// AgeBusy moves the last stored delivery d into the past, as if d had
+// passed since (Busy's window).
+func (in *Intake) AgeBusy(d time.Duration) {
+	in.lastStored.Add(-int64(d))
+}
 
 // SetBeforeCommit makes every store transaction run f just before it
 // commits; an error from f rolls the transaction back. nil removes it.

@@ -278,3 +278,35 @@ func TestEveryOKIsStored(t *testing.T) {
 		}
 	})
 }
+
+// Busy says whether deliveries have been arriving lately (the search
+// indexer keeps to a small share of the writer while they do): not before
+// the first, yes right after one is stored, no once its window has passed.
+// A refused delivery does not count.
+func TestBusyWhileDeliveriesArrive(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		createIngested(t, d)
+		connect(t, d, "ws-1", "ch-1", pageID)
+		e := setup(t, d, nil)
+		if e.in.Busy() {
+			t.Fatal("busy before any delivery")
+		}
+		body := messageBody(pageID, "m.busy.1")
+		if c := e.post(body, "", sign(body, "not the secret")).Code; c == http.StatusOK {
+			t.Fatalf("a badly signed delivery was accepted (%d)", c)
+		}
+		if e.in.Busy() {
+			t.Fatal("busy after a refused delivery")
+		}
+		if c := e.post(body, "", sign(body, appSecret)).Code; c != http.StatusOK {
+			t.Fatalf("status %d", c)
+		}
+		if !e.in.Busy() {
+			t.Fatal("not busy right after a stored delivery")
+		}
+		e.in.AgeBusy(time.Minute)
+		if e.in.Busy() {
+			t.Fatal("still busy a minute after the last delivery")
+		}
+	})
+}

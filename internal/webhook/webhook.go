@@ -185,6 +185,10 @@ type Options struct {
 // mount Routes, call Register (to process, not only store) before Start,
 // and Start before serving.
 type Intake struct {
+	// lastStored is when (UnixNano, real time) a store transaction last
+	// committed: Busy's answer.
+	lastStored atomic.Int64
+
 	d          *db.DB
 	opt        Options
 	log        *slog.Logger

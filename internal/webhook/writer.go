@@ -101,6 +101,20 @@ func (b *batch) reset() {
 	b.ds, b.bytes = b.ds[:0], 0
 }
 
+// busyFor is how long after the last stored delivery Busy still says so:
+// long enough to cover the gaps between deliveries of a steady stream and
+// the processing that follows the last one.
+const busyFor = 2 * time.Second
+
+// Busy reports whether deliveries have been arriving: one was stored within
+// busyFor. Background work that shares the writer (the search indexer)
+// keeps to a small share of it while this holds and catches up once
+// traffic has eased.
+func (in *Intake) Busy() bool {
+	last := in.lastStored.Load()
+	return last != 0 && time.Since(time.Unix(0, last)) < busyFor
+}
+
 // flush stores the batch in one transaction, hands it to the processor,
 // answers its requests and empties it. The transaction has its own
 // deadline, not the requests' contexts: a client that hung up still has
@@ -110,8 +124,11 @@ func (in *Intake) flush(b *batch) {
 	switch {
 	case err != nil:
 		err = fmt.Errorf("webhook: store %d deliveries: %w", len(b.ds), err)
-	case in.proc != nil:
-		in.proc.offer(b.ds)
+	default:
+		in.lastStored.Store(time.Now().UnixNano())
+		if in.proc != nil {
+			in.proc.offer(b.ds)
+		}
 	}
 	for _, d := range b.ds {
 		d.done <- err
