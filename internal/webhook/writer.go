@@ -106,13 +106,18 @@ func (b *batch) reset() {
 // the processing that follows the last one.
 const busyFor = 2 * time.Second
 
-// Busy reports whether deliveries have been arriving: one was stored within
-// busyFor. Background work that shares the writer (the search indexer)
-// keeps to a small share of it while this holds and catches up once
-// traffic has eased.
+// Busy reports whether the webhook path has work: a delivery was stored
+// within busyFor, or processing has deliveries waiting or has not caught up
+// since it started or was paused (a backlog after a pause or an overload
+// drains with the writer to itself). Background work that shares the
+// writer (the search indexer) keeps to a small share of it while this
+// holds and catches up once traffic has eased.
 func (in *Intake) Busy() bool {
-	last := in.lastStored.Load()
-	return last != 0 && time.Since(time.Unix(0, last)) < busyFor
+	if last := in.lastStored.Load(); last != 0 && time.Since(time.Unix(0, last)) < busyFor {
+		return true
+	}
+	p := in.proc
+	return p != nil && (!p.caughtUp.Load() || p.oldest.Load() != 0)
 }
 
 // flush stores the batch in one transaction, hands it to the processor,
