@@ -55,15 +55,26 @@ func (s *Statements) Prepare(ctx context.Context, writes, reads []string) error 
 	return nil
 }
 
+// prepare prepares q on on unless it is already, without holding mu while
+// it does: preparing waits for a connection, and on SQLite the one writer
+// may be held by a transaction that needs mu to look up its own statements
+// (bind). Holding mu here deadlocked start-up after a crash — the job
+// queue's Prepare waited for the writer while webhook processing, holding
+// it, waited for mu to enqueue a job — until the transaction timed out.
+// Two goroutines preparing the same q at once keep the first and close the
+// other.
 func (s *Statements) prepare(ctx context.Context, on *bun.DB, m map[string]*sql.Stmt, q string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if m[q] != nil {
+	if s.cached(m, q) != nil {
 		return nil
 	}
 	st, err := on.DB.PrepareContext(ctx, s.d.Rebind(q))
 	if err != nil {
 		return fmt.Errorf("%s: prepare: %w", s.owner, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m[q] != nil {
+		return st.Close()
 	}
 	m[q] = st
 	return nil

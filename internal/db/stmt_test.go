@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/uptrace/bun"
@@ -121,5 +123,61 @@ func TestInListsChunks(t *testing.T) {
 	}
 	if err := db.InLists([]int(nil), func([]any) error { t.Error("called for no values"); return nil }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Preparing waits for a connection without keeping a transaction from its
+// statements: while one goroutine's Prepare waits for SQLite's only writer,
+// the transaction holding the writer can still run statements of the same
+// set (not prepared: through bun) and commit, and then the Prepare goes
+// ahead. Prepare used to hold the set's lock while it waited, and the two
+// waited for each other: after a crash, start-up (the job queue preparing
+// its statements) stalled until webhook processing's transaction, which
+// was enqueueing a job, timed out a minute later.
+func TestPrepareWaitsWithoutBlockingTransactions(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, "", t.TempDir(), db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.W.ExecContext(ctx, `CREATE TABLE t (x INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	st := db.NewStatements(d, "test")
+	const insert, count = `INSERT INTO t (x) VALUES (?)`, `SELECT count(*) FROM t`
+	waits := d.W.DB.Stats().WaitCount
+	prepared := make(chan error, 1)
+	txDone := make(chan error, 1)
+	go func() {
+		txDone <- d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			// Let Prepare start and wait for the writer this transaction holds.
+			go func() { prepared <- st.Prepare(ctx, []string{insert}, nil) }()
+			for d.W.DB.Stats().WaitCount == waits {
+				runtime.Gosched()
+			}
+			if _, err := st.Exec(ctx, tx, insert, 1); err != nil {
+				return err
+			}
+			var n int
+			return st.Row(ctx, tx, []any{&n}, count)
+		})
+	}()
+	// A hang guard, not a timing: the two used to wait for each other
+	// until the transaction's own deadline.
+	select {
+	case err := <-txDone:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the transaction is stuck behind a Prepare waiting for its connection")
+	}
+	if err := <-prepared; err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := st.Row(ctx, d.W, []any{&n}, count); err != nil || n != 1 {
+		t.Fatalf("count %d, %v; want 1", n, err)
 	}
 }
