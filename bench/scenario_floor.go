@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +13,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/parleyhq/parley/internal/meta"
 )
 
 // The floor scenario measures what the reply scenario's load costs a Go
@@ -120,7 +119,7 @@ func waitServing(ctx context.Context, u string, limit time.Duration) error {
 
 // floorMain is the floor service; main runs it when floorAddrEnv is set.
 func floorMain() error {
-	secret := []byte(os.Getenv(floorSecretEnv))
+	secret := os.Getenv(floorSecretEnv)
 	graph := strings.TrimSuffix(os.Getenv(floorGraphEnv), "/")
 	tokens := map[string]string{}
 	for _, kv := range strings.Split(os.Getenv(floorPagesEnv), ",") {
@@ -135,9 +134,7 @@ func floorMain() error {
 	}}
 	send := func(page, psid string) {
 		tok := tokens[page]
-		proof := hmac.New(sha256.New, secret)
-		proof.Write([]byte(tok))
-		q := url.Values{"access_token": {tok}, "appsecret_proof": {hex.EncodeToString(proof.Sum(nil))}}
+		q := url.Values{"access_token": {tok}, "appsecret_proof": {meta.AppSecretProof(secret, tok)}}
 		var body struct {
 			Recipient struct {
 				ID string `json:"id"`
@@ -168,10 +165,7 @@ func floorMain() error {
 			http.Error(w, "unreadable", http.StatusBadRequest)
 			return
 		}
-		m := hmac.New(sha256.New, secret)
-		m.Write(raw)
-		want := "sha256=" + hex.EncodeToString(m.Sum(nil))
-		if !hmac.Equal([]byte(want), []byte(r.Header.Get("X-Hub-Signature-256"))) {
+		if !meta.VerifySignature(raw, r.Header.Get("X-Hub-Signature-256"), secret) {
 			http.Error(w, "bad signature", http.StatusForbidden)
 			return
 		}
