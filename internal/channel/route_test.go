@@ -78,3 +78,21 @@ func TestRouteForgetsOtherReplicasChangesInAMoment(t *testing.T) {
 		}
 	})
 }
+
+// A lookup that fails (here: its context is cancelled) is passed on and
+// not remembered: the next event routes as if it had never happened,
+// rather than failing for a second or routing nowhere.
+func TestRouteForgetsFailedLookups(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s, newWS := newStore(t, d)
+		c := fixture.Messenger(t, s, newWS(), "5005", "token")
+		cancelled, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := s.Route(cancelled, d.W, channel.Messenger, "5005"); err == nil || errors.Is(err, db.ErrNotFound) {
+			t.Fatalf("route with a cancelled context: %v, want the lookup's error", err)
+		}
+		if got, err := s.Route(context.Background(), d.W, channel.Messenger, "5005"); err != nil || got.ID != c.ID {
+			t.Errorf("route after a failed lookup = %+v, %v; want the channel", got, err)
+		}
+	})
+}
