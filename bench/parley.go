@@ -74,9 +74,9 @@ func startParley(ctx context.Context, bin, logFile string, env map[string]string
 	}
 	p := &Parley{URL: "http://" + addr, cmd: cmd, log: logFile, exited: make(chan struct{})}
 	go func() { p.err = cmd.Wait(); close(p.exited) }()
-	if err := p.waitReady(ctx, 60*time.Second); err != nil {
-		p.Kill()
-		return nil, fmt.Errorf("%w\n%s", err, tail(logFile, 2000))
+	if err := waitReady(ctx, p.URL+"/readyz", p.exited, 60*time.Second); err != nil {
+		p.Kill() // reaps it: p.err is its exit status from here on
+		return nil, fmt.Errorf("parley: %w (exit status: %v)\n%s", err, p.err, tail(logFile, 2000))
 	}
 	return p, nil
 }
@@ -110,25 +110,27 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func (p *Parley) waitReady(ctx context.Context, limit time.Duration) error {
+// waitReady polls url until it answers 200, failing when the process
+// behind it exits (exited is closed) or limit passes.
+func waitReady(ctx context.Context, url string, exited <-chan struct{}, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	c := &http.Client{Timeout: 2 * time.Second}
 	for {
 		select {
-		case <-p.exited:
-			return fmt.Errorf("parley exited before it was ready: %v", p.err)
+		case <-exited:
+			return fmt.Errorf("%s: the process exited before it was ready", url)
 		case <-ctx.Done():
 			return ctx.Err()
 		default:
 		}
-		if res, err := c.Get(p.URL + "/readyz"); err == nil {
+		if res, err := c.Get(url); err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
 				return nil
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("parley not ready after %s", limit)
+			return fmt.Errorf("%s not ready after %s", url, limit)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

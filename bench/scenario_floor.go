@@ -62,8 +62,10 @@ func (b *bench) floor(ctx context.Context) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("floor: start the service: %w", err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	if err := waitServing(ctx, "http://"+addr+"/readyz", 30*time.Second); err != nil {
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	defer func() { cmd.Process.Kill(); <-exited }()
+	if err := waitReady(ctx, "http://"+addr+"/readyz", exited, 30*time.Second); err != nil {
 		return fmt.Errorf("floor: %w", err)
 	}
 	b.sim.SetWebhookURL("http://" + addr + "/webhooks/meta")
@@ -97,24 +99,6 @@ func (b *bench) floor(ctx context.Context) error {
 	r.note("floor", unmatched)
 	b.replies.reset()
 	return nil
-}
-
-// waitServing polls u until it answers 200.
-func waitServing(ctx context.Context, u string, limit time.Duration) error {
-	c := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(limit)
-	for {
-		if res, err := c.Get(u); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("%s not serving after %s", u, limit)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // floorMain is the floor service; main runs it when floorAddrEnv is set.
